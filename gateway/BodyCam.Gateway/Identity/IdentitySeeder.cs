@@ -1,0 +1,89 @@
+using System.Text.Json;
+using BodyCam.ServiceDefaults.Security;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
+using OpenIddict.Abstractions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace BodyCam.Gateway.Identity;
+
+/// <summary>
+/// Creates the identity schema's tables when they are missing, and the clients BodyCam itself ships:
+/// the console, and in the embedded default the demo CAD client.
+/// </summary>
+public sealed class IdentitySeeder(IServiceProvider services, DemoUsers demo, IConfiguration configuration) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var store = scope.ServiceProvider.GetRequiredService<IdentityStore>();
+        await CreateTablesAsync(store, cancellationToken);
+
+        var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+        var console = new OpenIddictApplicationDescriptor
+        {
+            ClientId = ClientProperties.Console,
+            DisplayName = "BodyCam console",
+            ClientType = ClientTypes.Public,
+            Permissions = { Permissions.Endpoints.Token, Permissions.Scopes.Profile, Permissions.Scopes.Roles },
+        };
+        if (demo.Enabled)
+        {
+            console.Permissions.Add(Permissions.GrantTypes.Password);
+        }
+
+        await UpsertAsync(applications, console, cancellationToken);
+
+        if (demo.Enabled)
+        {
+            var cad = new OpenIddictApplicationDescriptor
+            {
+                ClientId = ClientProperties.DemoCad,
+                ClientSecret = configuration["Identity:DemoCadSecret"] is { Length: > 0 } secret ? secret : "demo",
+                DisplayName = "Demo CAD system",
+                ClientType = ClientTypes.Confidential,
+                Permissions = { Permissions.Endpoints.Token, Permissions.GrantTypes.ClientCredentials },
+                Properties = { [ClientProperties.Role] = JsonSerializer.SerializeToElement(Roles.Cad) },
+            };
+            await UpsertAsync(applications, cad, cancellationToken);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private static async Task UpsertAsync(IOpenIddictApplicationManager applications, OpenIddictApplicationDescriptor descriptor, CancellationToken cancellationToken)
+    {
+        var existing = await applications.FindByClientIdAsync(descriptor.ClientId!, cancellationToken);
+        if (existing is null)
+        {
+            await applications.CreateAsync(descriptor, cancellationToken);
+        }
+        else
+        {
+            await applications.UpdateAsync(existing, descriptor, cancellationToken);
+        }
+    }
+
+    private static async Task CreateTablesAsync(IdentityStore store, CancellationToken cancellationToken)
+    {
+        // EnsureCreated would see the other services' tables in the same database and do nothing.
+        // The schema is usually made beforehand (./bodycam up gives it to this service's own role,
+        // which may not create schemas): create it only where it is missing.
+        var schemas = await store.Database
+            .SqlQueryRaw<int>($"SELECT count(*)::int AS \"Value\" FROM information_schema.schemata WHERE schema_name = '{IdentityStore.Schema}'")
+            .SingleAsync(cancellationToken);
+        if (schemas == 0)
+        {
+            await store.Database.ExecuteSqlRawAsync($"CREATE SCHEMA {IdentityStore.Schema}", cancellationToken);
+        }
+
+        var tables = await store.Database
+            .SqlQueryRaw<int>($"SELECT count(*)::int AS \"Value\" FROM information_schema.tables WHERE table_schema = '{IdentityStore.Schema}'")
+            .SingleAsync(cancellationToken);
+        if (tables == 0)
+        {
+            await store.GetService<IRelationalDatabaseCreator>().CreateTablesAsync(cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using Microsoft.EntityFrameworkCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace BodyCam.Gateway.Identity;
+
+/// <summary>
+/// The embedded default's OIDC provider (OpenIddict): a token endpoint for cameras and CAD clients
+/// (client credentials) and for the seeded demo users (password), issuing signed JWT access tokens
+/// for the <c>bodycam</c> audience that the gateway and every service validate.
+/// </summary>
+public static class IdentityServer
+{
+    public static WebApplicationBuilder AddIdentityServer(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var connectionString = configuration.GetConnectionString("postgres")
+            ?? throw new InvalidOperationException("ConnectionStrings:postgres is not set. './bodycam up' sets it; see README.md.");
+        var issuer = configuration["Identity:Issuer"] ?? configuration["Identity:Authority"]
+            ?? throw new InvalidOperationException("Identity:Issuer is not set: the public URL of this gateway.");
+        using var startupLog = LoggerFactory.Create(l => l.AddConsole());
+        var signingKey = SigningKey.Load(configuration["Identity:SigningKeyFile"], startupLog.CreateLogger("Identity"));
+
+        builder.Services.AddDbContext<IdentityStore>(o =>
+        {
+            o.UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__migrations", IdentityStore.Schema));
+            o.UseOpenIddict();
+        });
+        builder.Services.AddSingleton<DemoUsers>();
+        builder.Services.AddHostedService<IdentitySeeder>();
+        builder.Services.AddHealthChecks().AddCheck<IdentityStoreHealth>("postgres", tags: ["ready"]);
+
+        builder.Services.AddOpenIddict()
+            .AddCore(o => o.UseEntityFrameworkCore().UseDbContext<IdentityStore>())
+            .AddServer(o =>
+            {
+                o.SetIssuer(new Uri(issuer));
+                o.SetTokenEndpointUris("connect/token");
+                o.AllowClientCredentialsFlow();
+                o.AllowPasswordFlow();
+                o.RegisterScopes(Scopes.OpenId, Scopes.Profile, Scopes.Roles);
+                o.SetAccessTokenLifetime(configuration.GetValue("Identity:AccessTokenLifetime", TimeSpan.FromHours(1)));
+                o.AddSigningKey(signingKey);
+                o.AddEphemeralEncryptionKey();
+                // Resource servers validate plain signed JWTs against the published keys.
+                o.DisableAccessTokenEncryption();
+                o.UseAspNetCore()
+                    .EnableTokenEndpointPassthrough()
+                    // TLS ends in front of the gateway in a real deployment; the embedded default is loopback HTTP.
+                    .DisableTransportSecurityRequirement();
+            });
+        return builder;
+    }
+
+    public static WebApplication MapIdentityEndpoints(this WebApplication app)
+    {
+        var connect = app.MapGroup("/connect").WithTags("Identity");
+        connect.MapTokenEndpoint();
+        connect.MapDeviceClients();
+        return app;
+    }
+}
+
+/// <summary>Ready only while the identity schema's database answers.</summary>
+internal sealed class IdentityStoreHealth(IServiceScopeFactory scopes) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+{
+    public async Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
+        Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var store = scope.ServiceProvider.GetRequiredService<IdentityStore>();
+        return await store.Database.CanConnectAsync(cancellationToken)
+            ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy()
+            : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("PostgreSQL does not answer");
+    }
+}

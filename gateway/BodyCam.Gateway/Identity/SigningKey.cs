@@ -1,0 +1,38 @@
+using System.Security.Cryptography;
+using Microsoft.IdentityModel.Tokens;
+
+namespace BodyCam.Gateway.Identity;
+
+/// <summary>
+/// The RSA key that signs access tokens. It is kept in a PEM file so tokens stay valid across
+/// restarts; the file is created (readable by its owner only) the first time. Without a path the key
+/// lives in memory only, which suits nothing but a throwaway run.
+/// </summary>
+public static class SigningKey
+{
+    public static RsaSecurityKey Load(string? path, ILogger log)
+    {
+        var rsa = RSA.Create(2048);
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            log.LogWarning("Identity:SigningKeyFile is not set: tokens are signed with a key that dies with this process");
+        }
+        else if (File.Exists(path))
+        {
+            rsa.ImportFromPem(File.ReadAllText(path));
+        }
+        else
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            File.WriteAllText(path, rsa.ExportPkcs8PrivateKeyPem());
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+        }
+
+        // The key id is derived from the public key, so it names the same key after every restart.
+        var modulus = rsa.ExportParameters(false).Modulus!;
+        return new RsaSecurityKey(rsa) { KeyId = Base64UrlEncoder.Encode(SHA256.HashData(modulus))[..16] };
+    }
+}

@@ -1,0 +1,89 @@
+using System.Security.Claims;
+using System.Text.Json;
+using BodyCam.ServiceDefaults.Security;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace BodyCam.Gateway.Identity;
+
+/// <summary>
+/// <c>POST /connect/token</c>. OpenIddict has already checked the client and the grant; this decides
+/// who the token speaks for and which roles it carries.
+/// </summary>
+public static class TokenEndpoint
+{
+    public static RouteHandlerBuilder MapTokenEndpoint(this RouteGroupBuilder connect) =>
+        connect.MapPost("/token", HandleAsync).AllowAnonymous().ExcludeFromDescription();
+
+    private static async Task<IResult> HandleAsync(
+        HttpContext http, IOpenIddictApplicationManager applications, DemoUsers demo, ILoggerFactory logs)
+    {
+        var request = http.GetOpenIddictServerRequest()
+            ?? throw new InvalidOperationException("The OpenIddict request is missing.");
+        var log = logs.CreateLogger(nameof(TokenEndpoint));
+
+        var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, BodyCamClaims.Subject, BodyCamClaims.Role);
+        if (request.IsClientCredentialsGrantType())
+        {
+            var application = await applications.FindByClientIdAsync(request.ClientId!, http.RequestAborted);
+            var properties = application is null ? null : await applications.GetPropertiesAsync(application, http.RequestAborted);
+            if (properties is null || !properties.TryGetValue(ClientProperties.Role, out var role) || role.ValueKind != JsonValueKind.String)
+            {
+                return Refuse(Errors.UnauthorizedClient, "This client may not ask for tokens on its own behalf.");
+            }
+
+            identity.AddClaim(new Claim(BodyCamClaims.Subject, request.ClientId!));
+            identity.AddClaim(new Claim(BodyCamClaims.Role, role.GetString()!));
+            if (properties.TryGetValue(ClientProperties.CameraId, out var camera) && camera.ValueKind == JsonValueKind.String)
+            {
+                identity.AddClaim(new Claim(BodyCamClaims.CameraId, camera.GetString()!));
+            }
+        }
+        else if (request.IsPasswordGrantType())
+        {
+            var user = demo.SignIn(request.Username, request.Password);
+            if (user is null)
+            {
+                log.LogWarning("Password sign-in refused for {Username} from {Address}", request.Username, http.Connection.RemoteIpAddress);
+                return Refuse(Errors.InvalidGrant, "The username or password is not right.");
+            }
+
+            identity.AddClaim(new Claim(BodyCamClaims.Subject, user.Username));
+            identity.AddClaim(new Claim(BodyCamClaims.Name, user.DisplayName));
+            identity.AddClaim(new Claim(BodyCamClaims.Role, user.Role));
+            if (user.Command is not null)
+            {
+                identity.AddClaim(new Claim(BodyCamClaims.Command, user.Command));
+            }
+
+            if (user.OfficerId is not null)
+            {
+                identity.AddClaim(new Claim(BodyCamClaims.OfficerId, user.OfficerId));
+            }
+        }
+        else
+        {
+            return Refuse(Errors.UnsupportedGrantType, "This grant type is not supported.");
+        }
+
+        identity.AddClaim(new Claim(Claims.ClientId, request.ClientId ?? ""));
+        identity.SetDestinations(_ => [Destinations.AccessToken]);
+        var principal = new ClaimsPrincipal(identity);
+        principal.SetResources(BodyCamClaims.Audience);
+        principal.SetScopes(request.GetScopes());
+        return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    private static IResult Refuse(string error, string description) =>
+        Results.Forbid(
+            new AuthenticationProperties(new Dictionary<string, string?>
+            {
+                [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
+                [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
+            }),
+            [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+}

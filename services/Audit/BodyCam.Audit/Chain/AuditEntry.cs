@@ -1,0 +1,25 @@
+namespace BodyCam.Audit.Chain;
+
+/// <summary>
+/// One link of the audit chain: an integration event as audit received it. <see cref="Id"/> is the
+/// sequence number in the chain, from 1. It is stored twice in one transaction: inside the
+/// <see cref="ChainLinked"/> event of the chain's Marten stream, and as the document queries read.
+/// </summary>
+public sealed record AuditEntry(
+    long Id,
+    DateTimeOffset At,
+    DateTimeOffset RecordedAt,
+    string Type,
+    Guid MessageId,
+    string ActorId,
+    string Subject,
+    string? CameraId,
+    string? OfficerId,
+    string? ViewerId,
+    string? IncidentRef,
+    string Data,
+    string PrevHash,
+    string Hash);
+
+/// <summary>The event appended to the chain's Marten stream for each entry: the record of truth that verification and rebuilds read.</summary>
+public sealed record ChainLinked(AuditEntry Entry);

@@ -1,0 +1,38 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace BodyCam.Audit.Chain;
+
+/// <summary>
+/// The hash that links an audit entry to the one before it. The canonical form is a compact JSON
+/// array <c>[seq, prevHash, at, type, messageId, actorId, subject, data]</c> (at as ISO 8601 UTC
+/// with 7 fractional digits, data the event's JSON exactly as stored), UTF-8 encoded, hashed with
+/// SHA-256 and written as lower-case hex. Anyone can recompute it from an export.
+/// </summary>
+public static class AuditHash
+{
+    public const string Genesis = "0000000000000000000000000000000000000000000000000000000000000000";
+
+    public static string Compute(long seq, string prevHash, DateTimeOffset at, string type, Guid messageId, string actorId, string subject, string data)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartArray();
+            json.WriteNumberValue(seq);
+            json.WriteStringValue(prevHash);
+            json.WriteStringValue(at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+            json.WriteStringValue(type);
+            json.WriteStringValue(messageId.ToString("D"));
+            json.WriteStringValue(actorId);
+            json.WriteStringValue(subject);
+            json.WriteStringValue(data);
+            json.WriteEndArray();
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
+    }
+
+    public static string Of(AuditEntry e) =>
+        Compute(e.Id, e.PrevHash, e.At, e.Type, e.MessageId, e.ActorId, e.Subject, e.Data);
+}

@@ -1,0 +1,29 @@
+using BodyCam.Audit.Chain;
+using BodyCam.Audit.Events.Querying;
+using BodyCam.ServiceDefaults;
+using BodyCam.ServiceDefaults.EventStore;
+using BodyCam.ServiceDefaults.Messaging;
+using Marten;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults("audit");
+builder.AddEventStore("audit", options =>
+{
+    options.Schema.For<AuditEntry>()
+        .Duplicate(e => e.CameraId)
+        .Duplicate(e => e.OfficerId)
+        .Duplicate(e => e.ViewerId)
+        .Duplicate(e => e.IncidentRef)
+        .Duplicate(e => e.Type)
+        .Duplicate(e => e.At);
+});
+builder.AddMessageBus(bus => bus.AddRecordingConsumers());
+builder.Services.AddSingleton<AuditChain>();
+
+var app = builder.Build();
+app.UseServiceDefaults();
+
+var audit = app.MapGroup("/api/audit").WithTags("Audit");
+audit.MapQueryEvents();
+
+app.Run();

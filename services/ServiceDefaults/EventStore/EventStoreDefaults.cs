@@ -1,0 +1,72 @@
+using BodyCam.ServiceDefaults.Messaging;
+using BodyCam.ServiceDefaults.Security;
+using JasperFx;
+using JasperFx.Events;
+using JasperFx.Events.Daemon;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+using Weasel.Core;
+
+namespace BodyCam.ServiceDefaults.EventStore;
+
+/// <summary>
+/// A service's own Marten store in its own PostgreSQL schema, with the subscription that publishes
+/// its committed integration events to RabbitMQ (store first, then publish).
+/// </summary>
+public static class EventStoreDefaults
+{
+    public static MartenServiceCollectionExtensions.MartenConfigurationExpression AddEventStore(
+        this WebApplicationBuilder builder, string schema, Action<StoreOptions>? configure = null)
+    {
+        var connectionString = builder.Configuration.GetConnectionString("postgres")
+            ?? throw new InvalidOperationException("ConnectionStrings:postgres is not set. './bodycam up' sets it; see README.md.");
+
+        builder.Services.AddSingleton<AccessRefusals>();
+        builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, AuditedAuthorizationResultHandler>();
+        builder.Services.AddHealthChecks().AddCheck("postgres", new PostgresHealthCheck(connectionString), tags: ["ready"]);
+
+        return builder.Services
+            .AddMarten(options =>
+            {
+                options.Connection(connectionString);
+                options.DatabaseSchemaName = schema;
+                options.Events.DatabaseSchemaName = schema;
+                options.Events.StreamIdentity = StreamIdentity.AsString;
+                options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+                options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                options.Schema.For<HandledMessage>().DatabaseSchemaName(schema);
+                configure?.Invoke(options);
+            })
+            .UseLightweightSessions()
+            .ApplyAllDatabaseChangesOnStartup()
+            .AddAsyncDaemon(builder.Configuration.GetValue("EventStore:DaemonMode", DaemonMode.Solo))
+            .AddSubscriptionWithServices<IntegrationEventPublisher>(ServiceLifetime.Singleton, o =>
+            {
+                o.Options.BatchSize = 500;
+            });
+    }
+
+    private sealed class PostgresHealthCheck(string connectionString) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(connectionString);
+                await connection.OpenAsync(cancellationToken);
+                await using var command = new NpgsqlCommand("select 1", connection);
+                await command.ExecuteScalarAsync(cancellationToken);
+                return HealthCheckResult.Healthy();
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+            {
+                return HealthCheckResult.Unhealthy("PostgreSQL does not answer", e);
+            }
+        }
+    }
+}

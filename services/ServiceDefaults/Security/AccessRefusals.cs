@@ -1,0 +1,57 @@
+using BodyCam.Contracts.Access;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace BodyCam.ServiceDefaults.Security;
+
+/// <summary>
+/// Records every refusal of an identified caller as an <see cref="AccessRefused"/> fact in the
+/// service's own event store, from where it is published to audit like any other fact.
+/// </summary>
+public sealed class AccessRefusals(IDocumentStore store, TimeProvider time, ServiceIdentity service, ILogger<AccessRefusals> log)
+{
+    public async Task RecordAsync(HttpContext context, string reason, CancellationToken cancellationToken = default)
+    {
+        var refused = new AccessRefused(
+            service.Name,
+            context.Request.Method,
+            context.Request.Path.Value ?? "/",
+            context.User.RoleNames(),
+            reason,
+            context.ClientAddress(),
+            context.User.ActorId(),
+            time.GetUtcNow(),
+            context.CorrelationId());
+        try
+        {
+            await using var session = store.LightweightSession();
+            session.Events.StartStream($"refusal-{Guid.CreateVersion7()}", refused);
+            await session.SaveChangesAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The caller is refused either way; a refusal we could not record must at least be loud.
+            log.LogError(e, "Could not record the refusal of {Actor} at {Method} {Path}", refused.ActorId, refused.Method, refused.Path);
+        }
+    }
+}
+
+/// <summary>Sends the authorisation middleware's refusals of authenticated callers to <see cref="AccessRefusals"/>.</summary>
+internal sealed class AuditedAuthorizationResultHandler(AccessRefusals refusals) : IAuthorizationMiddlewareResultHandler
+{
+    private readonly AuthorizationMiddlewareResultHandler _default = new();
+
+    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    {
+        if (authorizeResult.Forbidden)
+        {
+            var failed = authorizeResult.AuthorizationFailure?.FailedRequirements.Select(r => r.ToString()) ?? [];
+            await refusals.RecordAsync(context, string.Join("; ", failed), context.RequestAborted);
+        }
+
+        await _default.HandleAsync(next, context, policy, authorizeResult);
+    }
+}
