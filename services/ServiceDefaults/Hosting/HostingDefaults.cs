@@ -47,7 +47,12 @@ public static class HostingDefaults
         services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
         services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler());
         // Each service publishes its document as /openapi/{service}.json; the gateway serves them all.
-        services.AddOpenApi(serviceName);
+        services.AddOpenApi(serviceName, o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            // Callers reach every service through the gateway, never at its internal address.
+            document.Servers = [];
+            return Task.CompletedTask;
+        }));
         services.Configure<ForwardedHeadersOptions>(o =>
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
         return builder;

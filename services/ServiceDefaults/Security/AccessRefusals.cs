@@ -1,7 +1,9 @@
 using BodyCam.Contracts.Access;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Infrastructure;
 using Microsoft.AspNetCore.Authorization.Policy;
+using BodyCam.ServiceDefaults.Problems;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -40,18 +42,35 @@ public sealed class AccessRefusals(IDocumentStore store, TimeProvider time, Serv
 }
 
 /// <summary>Sends the authorisation middleware's refusals of authenticated callers to <see cref="AccessRefusals"/>.</summary>
-internal sealed class AuditedAuthorizationResultHandler(AccessRefusals refusals) : IAuthorizationMiddlewareResultHandler
+internal sealed class AuditedAuthorizationResultHandler(AccessRefusals refusals, IProblemDetailsService problems) : IAuthorizationMiddlewareResultHandler
 {
     private readonly AuthorizationMiddlewareResultHandler _default = new();
 
     public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
-        if (authorizeResult.Forbidden)
+        if (!authorizeResult.Forbidden || context.User.Identity?.IsAuthenticated != true)
         {
-            var failed = authorizeResult.AuthorizationFailure?.FailedRequirements.Select(r => r.ToString()) ?? [];
-            await refusals.RecordAsync(context, string.Join("; ", failed), context.RequestAborted);
+            await _default.HandleAsync(next, context, policy, authorizeResult);
+            return;
         }
 
-        await _default.HandleAsync(next, context, policy, authorizeResult);
+        var failed = authorizeResult.AuthorizationFailure?.FailedRequirements.ToList() ?? [];
+        await refusals.RecordAsync(context, string.Join("; ", failed.Select(r => r.ToString())), context.RequestAborted);
+
+        var roles = failed.OfType<RolesAuthorizationRequirement>().SelectMany(r => r.AllowedRoles).Distinct().ToList();
+        context.Response.StatusCode = StatusCodes.Status403Forbidden;
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status403Forbidden,
+                Type = ProblemTypes.Forbidden,
+                Title = "Forbidden",
+                Detail = roles.Count > 0
+                    ? $"This needs one of the roles: {string.Join(", ", roles)}. The refusal is recorded."
+                    : "Your token does not allow this. The refusal is recorded.",
+            },
+        });
     }
 }

@@ -1,0 +1,166 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using BodyCam.Testing;
+using Xunit;
+
+namespace BodyCam.EndToEnd.Tests;
+
+/// <summary>
+/// Who may call: the gateway and each service behind it validate the token's signature, issuer,
+/// audience and lifetime, and each route checks the caller's role. Refusals are problem details,
+/// and a refused identified caller is on the audit record.
+/// </summary>
+[Collection(SystemCollection.Name)]
+public sealed class AuthenticationTests(BodyCamSystem system)
+{
+    public static TheoryData<string> Targets => new() { "gateway", "audit" };
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public async Task A_request_without_a_token_is_refused_as_unauthenticated(string target)
+    {
+        using var http = system.Client(address: AddressOf(target));
+        using var response = await http.GetAsync("api/audit/events");
+
+        await AssertUnauthenticatedAsync(response);
+    }
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public async Task A_token_with_a_forged_signature_is_refused(string target)
+    {
+        using var forger = RSA.Create(2048);
+        var forged = TokenForge.Sign(forger, Issuer, "bodycam", DateTime.UtcNow.AddMinutes(30), Claims("admin", "admin"));
+        using var http = system.Client(forged, AddressOf(target));
+
+        using var response = await http.GetAsync("api/audit/events");
+
+        await AssertUnauthenticatedAsync(response);
+    }
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public async Task A_token_signed_by_the_real_key_but_expired_is_refused(string target)
+    {
+        using var key = TokenForge.LoadKey(system.SigningKeyFile);
+        var expired = TokenForge.Sign(key, Issuer, "bodycam", DateTime.UtcNow.AddMinutes(-10), Claims("compliance1", "compliance"));
+        using var http = system.Client(expired, AddressOf(target));
+
+        using var response = await http.GetAsync("api/audit/events");
+
+        await AssertUnauthenticatedAsync(response);
+    }
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public async Task A_token_for_another_audience_is_refused(string target)
+    {
+        using var key = TokenForge.LoadKey(system.SigningKeyFile);
+        var elsewhere = TokenForge.Sign(key, Issuer, "another-system", DateTime.UtcNow.AddMinutes(30), Claims("compliance1", "compliance"));
+        using var http = system.Client(elsewhere, AddressOf(target));
+
+        using var response = await http.GetAsync("api/audit/events");
+
+        await AssertUnauthenticatedAsync(response);
+    }
+
+    [Fact]
+    public async Task A_token_signed_by_the_real_key_and_valid_is_accepted_which_shows_the_refusals_above_are_for_their_flaw()
+    {
+        using var key = TokenForge.LoadKey(system.SigningKeyFile);
+        var valid = TokenForge.Sign(key, Issuer, "bodycam", DateTime.UtcNow.AddMinutes(30), Claims("compliance1", "compliance"));
+        using var http = system.Client(valid);
+
+        using var response = await http.GetAsync("api/audit/events?limit=1");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_caller_without_the_role_is_forbidden_and_the_refusal_is_audited()
+    {
+        using var officer = await system.ClientForAsync("officer1");
+        var cameraId = Api.NewCameraId();
+
+        using var response = await officer.PostAsJsonAsync("api/ingest/cameras", new { cameraId, serial = "S", model = "M" });
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var problem = await response.ProblemAsync();
+        Assert.Equal("urn:bodycam:problem:forbidden", problem.GetProperty("type").GetString());
+        Assert.Contains("admin", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        var refusals = await Eventually.Async(async () =>
+        {
+            var items = await system.AuditEventsAsync("type=AccessRefused&limit=1000");
+            var mine = items.Where(e => e.GetProperty("actorId").GetString() == "officer1"
+                && e.GetProperty("data").GetProperty("path").GetString() == "/api/ingest/cameras").ToArray();
+            return mine.Length > 0 ? mine : null;
+        }, what: "officer1's refusal in the audit record");
+        var data = refusals[^1].GetProperty("data");
+        Assert.Equal("ingest", data.GetProperty("service").GetString());
+        Assert.Equal("POST", data.GetProperty("method").GetString());
+        Assert.Equal("officer", Assert.Single(data.GetProperty("roles").EnumerateArray()).GetString());
+    }
+
+    [Fact]
+    public async Task Compliance_reads_the_audit_record_and_an_officer_may_not()
+    {
+        using var compliance = await system.ClientForAsync("compliance1");
+        using var officer = await system.ClientForAsync("officer2");
+
+        using var allowed = await compliance.GetAsync("api/audit/events?limit=1");
+        using var refused = await officer.GetAsync("api/audit/events?limit=1");
+
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_wrong_password_gets_no_token()
+    {
+        using var response = await system.PostTokenRequestAsync(new()
+        {
+            ["grant_type"] = "password", ["client_id"] = "bodycam-console", ["username"] = "admin", ["password"] = "not-the-password",
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("invalid_grant", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_wrong_client_secret_gets_no_token()
+    {
+        using var response = await system.PostTokenRequestAsync(new()
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = "cad-demo", ["client_secret"] = "not-the-secret",
+        });
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("invalid_client", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_demo_CAD_client_gets_a_token_with_the_cad_role()
+    {
+        var token = await system.ClientTokenAsync("cad-demo", "demo");
+
+        var claims = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(token);
+
+        Assert.Equal("cad", claims.GetClaim("role").Value);
+        Assert.Equal("cad-demo", claims.Subject);
+    }
+
+    private string Issuer => system.GatewayAddress.ToString();
+
+    private Uri AddressOf(string target) => target == "gateway" ? system.GatewayAddress : system.Service(target).Address;
+
+    private static Dictionary<string, object> Claims(string subject, string role) => new() { ["sub"] = subject, ["role"] = role };
+
+    private static async Task AssertUnauthenticatedAsync(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        var problem = await response.ProblemAsync();
+        Assert.Equal("urn:bodycam:problem:unauthenticated", problem.GetProperty("type").GetString());
+    }
+}

@@ -1,0 +1,190 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Npgsql;
+using Xunit;
+
+namespace BodyCam.Testing;
+
+/// <summary>
+/// The whole system for a test class or collection: a database of its own on the test PostgreSQL,
+/// the test RabbitMQ, every service and the gateway as real processes on free ports, and the demo
+/// identities. Tests talk to it through the gateway, as cameras, consoles and CAD systems do.
+/// </summary>
+public sealed class BodyCamSystem : IAsyncLifetime
+{
+    public static readonly IReadOnlyList<string> ServiceNames = ["ingest", "location", "authorisation", "streaming", "audit"];
+    public const string DemoPassword = "demo";
+
+    private readonly Dictionary<string, ServiceProcess> _services = [];
+    private readonly Dictionary<string, string> _tokens = [];
+    private readonly SemaphoreSlim _tokenLock = new(1, 1);
+    private TestServers? _servers;
+    private int _gatewayPort;
+
+    public ServiceProcess Gateway { get; private set; } = null!;
+
+    public Uri GatewayAddress => Gateway.Address;
+
+    /// <summary>A connection string to this system's own database, for checks on what was stored.</summary>
+    public string Database { get; private set; } = "";
+
+    public string RabbitMq => _servers!.RabbitMq;
+
+    public string SigningKeyFile { get; } = Path.Combine(Path.GetTempPath(), $"bodycam-test-{Guid.NewGuid():N}", "signing.pem");
+
+    public ServiceProcess Service(string name) => _services[name];
+
+    public async Task InitializeAsync()
+    {
+        _servers = await TestServers.AcquireAsync();
+        var database = $"bodycam_e2e_{Guid.NewGuid():N}"[..28];
+        await using (var admin = new NpgsqlConnection(_servers.Postgres))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        Database = new NpgsqlConnectionStringBuilder(_servers.Postgres) { Database = database }.ConnectionString;
+        _gatewayPort = ServiceProcess.FreePort();
+        foreach (var name in ServiceNames)
+        {
+            _services[name] = ServiceProcess.Start(name, ServiceProcess.FreePort(), EnvironmentFor(name));
+        }
+
+        Gateway = ServiceProcess.Start("gateway", _gatewayPort, GatewayEnvironment());
+        await Task.WhenAll(_services.Values.Select(s => s.WaitUntilAsync("health/ready", TimeSpan.FromSeconds(120))));
+        await Gateway.WaitUntilAsync("health/ready", TimeSpan.FromSeconds(120));
+    }
+
+    /// <summary>The settings <c>./bodycam up</c> gives a service, here pointing at this system's servers.</summary>
+    public Dictionary<string, string> EnvironmentFor(string name, string? rabbitMq = null) => new()
+    {
+        ["ConnectionStrings__postgres"] = Database,
+        ["ConnectionStrings__rabbitmq"] = rabbitMq ?? RabbitMq,
+        ["Identity__Authority"] = $"http://127.0.0.1:{_gatewayPort}/",
+        ["Identity__Issuer"] = $"http://127.0.0.1:{_gatewayPort}/",
+        ["Identity__RequireHttpsMetadata"] = "false",
+    };
+
+    /// <summary>Starts a service again on its old port, after a test killed it.</summary>
+    public async Task<ServiceProcess> RestartAsync(string name, string? rabbitMq = null, string readyPath = "health/ready")
+    {
+        var port = _services[name].Port;
+        await _services[name].DisposeAsync();
+        var started = ServiceProcess.Start(name, port, EnvironmentFor(name, rabbitMq));
+        _services[name] = started;
+        await started.WaitUntilAsync(readyPath, TimeSpan.FromSeconds(120));
+        return started;
+    }
+
+    /// <summary>An access token for a demo user, by the password grant.</summary>
+    public async Task<string> TokenForAsync(string username)
+    {
+        await _tokenLock.WaitAsync();
+        try
+        {
+            if (!_tokens.TryGetValue(username, out var token))
+            {
+                token = await RequestTokenAsync(new Dictionary<string, string>
+                {
+                    ["grant_type"] = "password",
+                    ["client_id"] = "bodycam-console",
+                    ["username"] = username,
+                    ["password"] = DemoPassword,
+                });
+                _tokens[username] = token;
+            }
+
+            return token;
+        }
+        finally
+        {
+            _tokenLock.Release();
+        }
+    }
+
+    /// <summary>An access token for a client (camera or CAD), by client credentials.</summary>
+    public Task<string> ClientTokenAsync(string clientId, string clientSecret) =>
+        RequestTokenAsync(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = clientId,
+            ["client_secret"] = clientSecret,
+        });
+
+    public async Task<HttpResponseMessage> PostTokenRequestAsync(Dictionary<string, string> form)
+    {
+        using var http = Client();
+        return await http.PostAsync("connect/token", new FormUrlEncodedContent(form));
+    }
+
+    /// <summary>A client of the gateway, with a bearer token when one is given.</summary>
+    public HttpClient Client(string? token = null, Uri? address = null)
+    {
+        var http = new HttpClient { BaseAddress = address ?? GatewayAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (token is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return http;
+    }
+
+    public async Task<HttpClient> ClientForAsync(string username) => Client(await TokenForAsync(username));
+
+    public async Task DisposeAsync()
+    {
+        await Task.WhenAll(_services.Values.Select(s => s.DisposeAsync().AsTask()));
+        if (Gateway is not null)
+        {
+            await Gateway.DisposeAsync();
+        }
+
+        if (_servers is not null)
+        {
+            var database = new NpgsqlConnectionStringBuilder(Database).Database;
+            await using (var admin = new NpgsqlConnection(_servers.Postgres))
+            {
+                await admin.OpenAsync();
+                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", admin);
+                await drop.ExecuteNonQueryAsync();
+            }
+
+            await _servers.DisposeAsync();
+        }
+
+        var keys = Path.GetDirectoryName(SigningKeyFile)!;
+        if (Directory.Exists(keys))
+        {
+            Directory.Delete(keys, recursive: true);
+        }
+    }
+
+    private Dictionary<string, string> GatewayEnvironment()
+    {
+        var environment = EnvironmentFor("gateway");
+        environment["Identity__SigningKeyFile"] = SigningKeyFile;
+        environment["Identity__SeedDemo"] = "true";
+        environment["Identity__DemoPassword"] = DemoPassword;
+        foreach (var (name, service) in _services)
+        {
+            environment[$"ReverseProxy__Clusters__{name}__Destinations__primary__Address"] = service.Address.ToString();
+        }
+
+        return environment;
+    }
+
+    private async Task<string> RequestTokenAsync(Dictionary<string, string> form)
+    {
+        using var response = await PostTokenRequestAsync(form);
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Token request refused ({(int)response.StatusCode}): {body}");
+        }
+
+        return JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString()!;
+    }
+}

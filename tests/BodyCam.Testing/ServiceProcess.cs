@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Text;
+
+namespace BodyCam.Testing;
+
+/// <summary>
+/// One BodyCam service running as its own process from the built binaries, exactly as
+/// <c>./bodycam up</c> runs it. Its output is kept, and quoted when it fails to start.
+/// </summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private ServiceProcess(string name, int port, Process process)
+    {
+        Name = name;
+        Port = port;
+        _process = process;
+    }
+
+    public string Name { get; }
+
+    public int Port { get; }
+
+    public Uri Address => new($"http://127.0.0.1:{Port}/");
+
+    public bool HasExited => _process.HasExited;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static ServiceProcess Start(string name, int port, IReadOnlyDictionary<string, string> environment)
+    {
+        var dll = BinaryOf(name);
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(dll);
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add($"http://127.0.0.1:{port}");
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var service = new ServiceProcess(name, port, process);
+        process.OutputDataReceived += (_, e) => service.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => service.Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return service;
+    }
+
+    /// <summary>Waits until <paramref name="path"/> answers 200, or fails quoting the service's output.</summary>
+    public async Task WaitUntilAsync(string path, TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (HasExited)
+            {
+                throw new InvalidOperationException($"{Name} exited with {_process.ExitCode} before {path} answered:\n{Tail()}");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(new Uri(Address, path));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"{Name} did not answer {path} within {timeout}:\n{Tail()}");
+    }
+
+    /// <summary>Ends the process at once, as a crash or a power cut would: no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    public string Tail(int lines = 60)
+    {
+        var all = Output.Split('\n');
+        return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process.Dispose();
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    /// <summary>The service's built dll, from the same build configuration as the tests.</summary>
+    private static string BinaryOf(string name)
+    {
+        var root = RepositoryRoot();
+        var configuration = typeof(ServiceProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var project = name == "gateway"
+            ? Path.Combine(root, "gateway", "BodyCam.Gateway")
+            : Path.Combine(root, "services", char.ToUpperInvariant(name[0]) + name[1..], $"BodyCam.{char.ToUpperInvariant(name[0]) + name[1..]}");
+        var dll = Path.Combine(project, "bin", configuration, "net10.0", Path.GetFileName(project) + ".dll");
+        return File.Exists(dll)
+            ? dll
+            : throw new FileNotFoundException($"{dll} is missing: build the solution in {configuration} first ('./bodycam test' does).");
+    }
+
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "BodyCam.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new DirectoryNotFoundException("BodyCam.sln not found above " + AppContext.BaseDirectory);
+    }
+}
