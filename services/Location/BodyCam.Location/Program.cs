@@ -1,14 +1,50 @@
 using BodyCam.Location.Cameras;
+using BodyCam.Location.Map;
+using BodyCam.Location.Map.Following;
+using BodyCam.Location.Officers.Listing;
+using BodyCam.Location.Officers.Nearest;
+using BodyCam.Location.Officers.Tracking;
+using BodyCam.Location.Operations;
+using BodyCam.Location.Operations.Listing;
+using BodyCam.Location.Operations.Opening;
+using BodyCam.Location.Telemetry;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.EventStore;
 using BodyCam.ServiceDefaults.Messaging;
+using JasperFx.Events.Projections;
+using Marten;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("location");
-builder.AddEventStore("location");
-builder.AddMessageBus(bus => bus.AddConsumer<CameraRegisteredConsumer>());
+builder.AddEventStore("location", options =>
+{
+    options.Projections.Snapshot<Operation>(SnapshotLifecycle.Inline);
+    options.Schema.For<TrackPoint>()
+        .Duplicate(p => p.CameraId)
+        .Duplicate(p => p.OfficerId)
+        .Duplicate(p => p.At);
+});
+builder.Services.AddSingleton<LiveMap>();
+builder.Services.AddSingleton<OperationAreas>();
+// Registered before the bus, so the map is rebuilt before any message is taken.
+builder.Services.AddHostedService<MapLoader>();
+builder.AddMessageBus(bus =>
+{
+    bus.AddCameraFactConsumers();
+    bus.AddTelemetryConsumer();
+});
 
 var app = builder.Build();
 app.UseServiceDefaults();
+
+var location = app.MapGroup("/api/location").WithTags("Location");
+location.MapFollowMap();
+var officers = location.MapGroup("/officers");
+officers.MapListOfficers();
+officers.MapFindNearest();
+officers.MapTrackOfficer();
+var operations = location.MapGroup("/operations");
+operations.MapOpenOperation();
+operations.MapListOperations();
 
 app.Run();

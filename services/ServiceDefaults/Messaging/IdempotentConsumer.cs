@@ -26,6 +26,12 @@ public abstract class IdempotentConsumer<TMessage>(IDocumentStore store, TimePro
         await Handle(context, session);
         session.Insert(new HandledMessage(messageId, typeof(TMessage).Name, time.GetUtcNow()));
         await session.SaveChangesAsync(context.CancellationToken);
+        Committed(context);
+    }
+
+    /// <summary>Runs once the effect is stored, for in-memory state that mirrors the store.</summary>
+    protected virtual void Committed(ConsumeContext<TMessage> context)
+    {
     }
 
     /// <summary>Applies the message through <paramref name="session"/>; the caller saves it.</summary>

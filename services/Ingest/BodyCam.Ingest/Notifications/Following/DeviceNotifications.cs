@@ -1,0 +1,50 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+
+namespace BodyCam.Ingest.Notifications.Following;
+
+/// <summary>What a wearer's camera is told: someone started or stopped watching, Watch Me was acknowledged.</summary>
+public sealed record DeviceNotification(string Type, string CameraId, string ActorId, DateTimeOffset At, string? Note = null, string? ViewerId = null, string? Role = null, string? Purpose = null);
+
+/// <summary>
+/// The cameras connected to this ingest instance and a bounded queue for each. A camera that does
+/// not read its feed loses the oldest notifications, never holds up the others.
+/// </summary>
+public sealed class DeviceNotifications
+{
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<Guid, Channel<DeviceNotification>>> _listeners = new(StringComparer.Ordinal);
+
+    public async IAsyncEnumerable<DeviceNotification> FollowAsync(string cameraId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var id = Guid.NewGuid();
+        var channel = Channel.CreateBounded<DeviceNotification>(new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.DropOldest });
+        _listeners.GetOrAdd(cameraId, _ => new())[id] = channel;
+        try
+        {
+            await foreach (var notification in channel.Reader.ReadAllAsync(cancellationToken))
+            {
+                yield return notification;
+            }
+        }
+        finally
+        {
+            if (_listeners.TryGetValue(cameraId, out var forCamera))
+            {
+                forCamera.TryRemove(id, out _);
+            }
+        }
+    }
+
+    public void Notify(DeviceNotification notification)
+    {
+        if (_listeners.TryGetValue(notification.CameraId, out var forCamera))
+        {
+            foreach (var channel in forCamera.Values)
+            {
+                channel.Writer.TryWrite(notification);
+            }
+        }
+    }
+
+    public int Listening(string cameraId) => _listeners.TryGetValue(cameraId, out var forCamera) ? forCamera.Count : 0;
+}

@@ -1,0 +1,46 @@
+using System.Net.ServerSentEvents;
+using BodyCam.Contracts.Cameras;
+using BodyCam.Ingest.Devices;
+using BodyCam.ServiceDefaults.Security;
+using MassTransit;
+
+namespace BodyCam.Ingest.Notifications.Following;
+
+/// <summary>
+/// <c>GET /api/ingest/cameras/{cameraId}/notifications</c> (the camera's device token): server-sent
+/// events telling the wearer who started or stopped watching and when Watch Me was acknowledged.
+/// </summary>
+public static class FollowNotifications
+{
+    public static RouteHandlerBuilder MapFollowNotifications(this RouteGroupBuilder cameras) =>
+        cameras.MapGet("/{cameraId}/notifications", HandleAsync)
+            .WithName("FollowNotifications")
+            .WithSummary("Server-sent events for the wearer: viewers joining and leaving, Watch Me acknowledged.");
+
+    private static async Task<IResult> HandleAsync(
+        string cameraId, HttpContext http, DeviceNotifications notifications, AccessRefusals refusals, CancellationToken cancellationToken)
+    {
+        if (await DeviceAccess.RefuseUnlessOwnCameraAsync(http, cameraId, refusals) is { } refused)
+        {
+            return refused;
+        }
+
+        var items = notifications.FollowAsync(cameraId, cancellationToken)
+            .Select(n => new SseItem<DeviceNotification>(n, n.Type));
+        return TypedResults.ServerSentEvents(items);
+    }
+}
+
+/// <summary>
+/// Relays the facts a wearer is told about to the cameras connected to this instance. Every ingest
+/// instance has its own temporary queue, so a camera hears them whichever instance it is connected to.
+/// </summary>
+public sealed class NotificationRelay(DeviceNotifications notifications) : IConsumer<WatchMeAcknowledged>
+{
+    public Task Consume(ConsumeContext<WatchMeAcknowledged> context)
+    {
+        var m = context.Message;
+        notifications.Notify(new DeviceNotification("watch-me-acknowledged", m.CameraId, m.ActorId, m.OccurredAt, m.Note));
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Text.Json.Serialization;
+using BodyCam.Contracts.Cameras;
+using BodyCam.Ingest.Cameras;
+using BodyCam.Ingest.Devices;
+using BodyCam.ServiceDefaults.Problems;
+using BodyCam.ServiceDefaults.Security;
+using Marten;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace BodyCam.Ingest.Recording.Reporting;
+
+[JsonConverter(typeof(JsonStringEnumConverter<RecordingState>))]
+public enum RecordingState
+{
+    [JsonStringEnumMemberName("recording")]
+    Recording,
+
+    [JsonStringEnumMemberName("stopped")]
+    Stopped,
+}
+
+public sealed record RecordingReport(RecordingState State, DateTimeOffset At);
+
+public sealed record RecordingAccepted(string CameraId, RecordingState State, bool Changed);
+
+/// <summary>
+/// <c>POST /api/ingest/cameras/{cameraId}/recording</c> (the camera's device token): the camera started
+/// or stopped recording. Stored first, then published; 202 once stored. A report that repeats the
+/// current state, or is older than the last change, changes nothing (a camera resending is harmless).
+/// </summary>
+public static class ReportRecording
+{
+    public static RouteHandlerBuilder MapReportRecording(this RouteGroupBuilder cameras) =>
+        cameras.MapPost("/{cameraId}/recording", HandleAsync)
+            .WithName("ReportRecording")
+            .WithSummary("The camera started or stopped recording.");
+
+    private static async Task<Results<Accepted<RecordingAccepted>, ValidationProblem, ProblemHttpResult>> HandleAsync(
+        string cameraId, RecordingReport report, HttpContext http, IDocumentSession session, AccessRefusals refusals,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (await DeviceAccess.RefuseUnlessOwnCameraAsync(http, cameraId, refusals) is { } refused)
+        {
+            return refused;
+        }
+
+        if (report.At > time.GetUtcNow() + Telemetry.Reporting.ReportTelemetry.MaxClockAhead)
+        {
+            return Problem.Invalid("at", "at is in the future: check the camera's clock.");
+        }
+
+        var stream = await session.Events.FetchForWriting<Camera>(CameraStream.Key(cameraId), cancellationToken);
+        if (stream.Aggregate is not { } camera)
+        {
+            return Problem.NotFound($"No camera '{cameraId}' is registered.");
+        }
+
+        var recording = report.State == RecordingState.Recording;
+        var stale = camera.RecordingChangedAt is { } changed && report.At < changed;
+        if (camera.Recording == recording || stale)
+        {
+            return TypedResults.Accepted((string?)null, new RecordingAccepted(cameraId, report.State, false));
+        }
+
+        var officer = camera.Assignment?.OfficerId;
+        var at = report.At.ToUniversalTime();
+        stream.AppendOne(recording
+            ? new RecordingStarted(cameraId, officer, http.User.ActorId(), at, http.CorrelationId())
+            : new RecordingStopped(cameraId, officer, http.User.ActorId(), at, http.CorrelationId()));
+        await session.SaveChangesAsync(cancellationToken);
+        return TypedResults.Accepted((string?)null, new RecordingAccepted(cameraId, report.State, true));
+    }
+}

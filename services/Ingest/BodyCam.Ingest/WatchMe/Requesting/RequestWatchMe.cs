@@ -1,0 +1,58 @@
+using BodyCam.Contracts.Cameras;
+using BodyCam.Ingest.Cameras;
+using BodyCam.Ingest.Devices;
+using BodyCam.ServiceDefaults.Problems;
+using BodyCam.ServiceDefaults.Security;
+using Marten;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace BodyCam.Ingest.WatchMe.Requesting;
+
+public sealed record WatchMeRequest(DateTimeOffset At, string? Note = null);
+
+public sealed record WatchMeAccepted(string CameraId, DateTimeOffset At);
+
+/// <summary>
+/// <c>POST /api/ingest/cameras/{cameraId}/watch-me</c> (the camera's device token): the wearer asks the
+/// control room to watch now. Stored first, then published, so the control room and CAD see it.
+/// </summary>
+public static class RequestWatchMe
+{
+    public const int MaxNoteLength = 280;
+
+    public static RouteHandlerBuilder MapRequestWatchMe(this RouteGroupBuilder cameras) =>
+        cameras.MapPost("/{cameraId}/watch-me", HandleAsync)
+            .WithName("RequestWatchMe")
+            .WithSummary("The wearer asks the control room to watch their camera now.");
+
+    private static async Task<Results<Accepted<WatchMeAccepted>, ValidationProblem, ProblemHttpResult>> HandleAsync(
+        string cameraId, WatchMeRequest request, HttpContext http, IDocumentSession session, AccessRefusals refusals,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (await DeviceAccess.RefuseUnlessOwnCameraAsync(http, cameraId, refusals) is { } refused)
+        {
+            return refused;
+        }
+
+        if (request.Note is { Length: > MaxNoteLength })
+        {
+            return Problem.Invalid("note", $"A note is at most {MaxNoteLength} characters.");
+        }
+
+        if (request.At > time.GetUtcNow() + Telemetry.Reporting.ReportTelemetry.MaxClockAhead)
+        {
+            return Problem.Invalid("at", "at is in the future: check the camera's clock.");
+        }
+
+        var stream = await session.Events.FetchForWriting<Camera>(CameraStream.Key(cameraId), cancellationToken);
+        if (stream.Aggregate is not { } camera)
+        {
+            return Problem.NotFound($"No camera '{cameraId}' is registered.");
+        }
+
+        var at = request.At.ToUniversalTime();
+        stream.AppendOne(new WatchMeRequested(cameraId, camera.Assignment?.OfficerId, request.Note?.Trim(), http.User.ActorId(), at, http.CorrelationId()));
+        await session.SaveChangesAsync(cancellationToken);
+        return TypedResults.Accepted((string?)null, new WatchMeAccepted(cameraId, at));
+    }
+}

@@ -1,0 +1,90 @@
+using BodyCam.Contracts.Cameras;
+using BodyCam.Location.Map;
+using BodyCam.ServiceDefaults.Messaging;
+using Marten;
+using MassTransit;
+
+namespace BodyCam.Location.Cameras;
+
+// A camera's lifecycle facts, each stored as its facet and then applied to the live map. They share
+// one endpoint taken one message at a time, so a camera's facts apply in the order it had them.
+
+public sealed class CameraAssignedConsumer(IDocumentStore store, TimeProvider time, LiveMap map) : IdempotentConsumer<CameraAssigned>(store, time)
+{
+    protected override Task Handle(ConsumeContext<CameraAssigned> context, IDocumentSession session)
+    {
+        var m = context.Message;
+        session.Store(new AssignmentFacet(m.CameraId, m.OfficerId, m.Callsign, m.Command, m.OccurredAt));
+        return Task.CompletedTask;
+    }
+
+    protected override void Committed(ConsumeContext<CameraAssigned> context) =>
+        map.Assign(context.Message.CameraId, context.Message.OfficerId, context.Message.Callsign, context.Message.Command);
+}
+
+public sealed class CameraDockedConsumer(IDocumentStore store, TimeProvider time, LiveMap map) : IdempotentConsumer<CameraDocked>(store, time)
+{
+    protected override async Task Handle(ConsumeContext<CameraDocked> context, IDocumentSession session)
+    {
+        var current = await session.LoadAsync<AssignmentFacet>(context.Message.CameraId, context.CancellationToken);
+        if (current?.OfficerId == context.Message.OfficerId)
+        {
+            session.Delete<AssignmentFacet>(context.Message.CameraId);
+        }
+    }
+
+    protected override void Committed(ConsumeContext<CameraDocked> context)
+    {
+        if (map.Entry(context.Message.CameraId)?.OfficerId == context.Message.OfficerId)
+        {
+            map.Dock(context.Message.CameraId);
+        }
+    }
+}
+
+public sealed class RecordingStartedConsumer(IDocumentStore store, TimeProvider time, LiveMap map) : IdempotentConsumer<RecordingStarted>(store, time)
+{
+    protected override Task Handle(ConsumeContext<RecordingStarted> context, IDocumentSession session) =>
+        RecordingFacts.StoreAsync(session, context.Message.CameraId, true, context.Message.OccurredAt, context.CancellationToken);
+
+    protected override void Committed(ConsumeContext<RecordingStarted> context) =>
+        map.Record(context.Message.CameraId, true, context.Message.OccurredAt);
+}
+
+public sealed class RecordingStoppedConsumer(IDocumentStore store, TimeProvider time, LiveMap map) : IdempotentConsumer<RecordingStopped>(store, time)
+{
+    protected override Task Handle(ConsumeContext<RecordingStopped> context, IDocumentSession session) =>
+        RecordingFacts.StoreAsync(session, context.Message.CameraId, false, context.Message.OccurredAt, context.CancellationToken);
+
+    protected override void Committed(ConsumeContext<RecordingStopped> context) =>
+        map.Record(context.Message.CameraId, false, context.Message.OccurredAt);
+}
+
+internal static class RecordingFacts
+{
+    public static async Task StoreAsync(IDocumentSession session, string cameraId, bool recording, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var current = await session.LoadAsync<RecordingFacet>(cameraId, cancellationToken);
+        if (current is null || current.ChangedAt <= at)
+        {
+            session.Store(new RecordingFacet(cameraId, recording, at));
+        }
+    }
+}
+
+public static class CameraFactConsumers
+{
+    public const string Endpoint = "location-camera-facts";
+
+    public static void AddCameraFactConsumers(this IBusRegistrationConfigurator bus)
+    {
+        foreach (var consumer in new[] { typeof(CameraAssignedConsumer), typeof(CameraDockedConsumer), typeof(RecordingStartedConsumer), typeof(RecordingStoppedConsumer) })
+        {
+            bus.AddConsumer(consumer).Endpoint(e =>
+            {
+                e.Name = Endpoint;
+                e.ConcurrentMessageLimit = 1;
+            });
+        }
+    }
+}

@@ -1,0 +1,25 @@
+namespace BodyCam.Location.Map;
+
+// The live map is kept in memory and rebuilt at start from these documents. Each fact writes only
+// its own facet, so consumers of different facts never overwrite each other's work.
+
+/// <summary>The officer a camera is assigned to now; deleted when the camera is docked.</summary>
+public sealed record AssignmentFacet(string Id, string OfficerId, string Callsign, string Command, DateTimeOffset Since);
+
+/// <summary>Whether a camera is recording, as of its latest change.</summary>
+public sealed record RecordingFacet(string Id, bool Recording, DateTimeOffset ChangedAt);
+
+/// <summary>A camera's latest position sample.</summary>
+public sealed record PositionFacet(
+    string Id, DateTimeOffset At, double Lat, double Lon, double? AccuracyM, double? HeadingDeg, double? SpeedMps, double? BatteryPct);
+
+/// <summary>
+/// One position sample in a camera's history. The id is the camera and the sample time, so a batch
+/// sent again adds nothing.
+/// </summary>
+public sealed record TrackPoint(
+    string Id, string CameraId, string? OfficerId, DateTimeOffset At, double Lat, double Lon,
+    double? AccuracyM, double? HeadingDeg, double? SpeedMps, double? BatteryPct)
+{
+    public static string IdOf(string cameraId, DateTimeOffset at) => $"{cameraId}@{at.UtcTicks}";
+}

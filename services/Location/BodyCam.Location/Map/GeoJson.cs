@@ -1,0 +1,44 @@
+using System.Text.Json.Serialization;
+
+namespace BodyCam.Location.Map;
+
+/// <summary>The officer properties every map answer carries.</summary>
+public sealed record OfficerProperties(
+    string OfficerId, string CameraId, string? Callsign, string? Command, bool Recording, bool Live, int Viewers,
+    double? BatteryPct, DateTimeOffset? At, double? AccuracyM, double? HeadingDeg, double? SpeedMps)
+{
+    public static OfficerProperties Of(MapEntry e) =>
+        new(e.OfficerId!, e.CameraId, e.Callsign, e.Command, e.Recording, e.Live, e.Viewers, e.BatteryPct, e.At, e.AccuracyM, e.HeadingDeg, e.SpeedMps);
+}
+
+public sealed record PointGeometry(double[] Coordinates)
+{
+    [JsonPropertyOrder(-1)]
+    public string Type => "Point";
+}
+
+public sealed record OfficerFeature(string Id, PointGeometry Geometry, OfficerProperties Properties)
+{
+    [JsonPropertyOrder(-1)]
+    public string Type => "Feature";
+
+    public static OfficerFeature Of(MapEntry e) => new(e.OfficerId!, new PointGeometry([e.Lon!.Value, e.Lat!.Value]), OfficerProperties.Of(e));
+}
+
+public sealed record OfficerFeatureCollection(IReadOnlyList<OfficerFeature> Features)
+{
+    [JsonPropertyOrder(-1)]
+    public string Type => "FeatureCollection";
+}
+
+/// <summary>One of the nearest officers: the map properties, the position and the distance.</summary>
+public sealed record NearOfficer(
+    string OfficerId, string CameraId, string? Callsign, string? Command, bool Recording, bool Live, int Viewers,
+    double? BatteryPct, DateTimeOffset? At, double Lat, double Lon, double DistanceM);
+
+/// <summary>A change on the live map, as the change feed sends it.</summary>
+public sealed record MapChange(
+    [property: JsonPropertyName("change")] string Change,
+    string CameraId,
+    string? OfficerId,
+    OfficerFeature? Feature);
