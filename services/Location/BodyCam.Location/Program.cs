@@ -21,8 +21,8 @@ builder.AddEventStore("location", options =>
     options.Projections.Snapshot<Operation>(SnapshotLifecycle.Inline);
     options.Schema.For<TrackPoint>()
         .Duplicate(p => p.CameraId)
-        .Duplicate(p => p.OfficerId)
         .Duplicate(p => p.At);
+    options.Schema.For<AssignmentPeriod>().Duplicate(p => p.OfficerId);
 });
 builder.Services.AddSingleton<LiveMap>();
 builder.Services.AddSingleton<OperationAreas>();

@@ -15,6 +15,7 @@ public sealed class CameraAssignedConsumer(IDocumentStore store, TimeProvider ti
     {
         var m = context.Message;
         session.Store(new AssignmentFacet(m.CameraId, m.OfficerId, m.Callsign, m.Command, m.OccurredAt));
+        session.Store(new AssignmentPeriod(AssignmentPeriod.IdOf(m.CameraId, m.OccurredAt), m.CameraId, m.OfficerId, m.OccurredAt, null));
         return Task.CompletedTask;
     }
 
@@ -30,6 +31,11 @@ public sealed class CameraDockedConsumer(IDocumentStore store, TimeProvider time
         if (current?.OfficerId == context.Message.OfficerId)
         {
             session.Delete<AssignmentFacet>(context.Message.CameraId);
+            var period = await session.LoadAsync<AssignmentPeriod>(AssignmentPeriod.IdOf(current.Id, current.Since), context.CancellationToken);
+            if (period is not null)
+            {
+                session.Store(period with { Until = context.Message.OccurredAt });
+            }
         }
     }
 

@@ -36,9 +36,12 @@ public sealed record NearOfficer(
     string OfficerId, string CameraId, string? Callsign, string? Command, bool Recording, bool Live, int Viewers,
     double? BatteryPct, DateTimeOffset? At, double Lat, double Lon, double DistanceM);
 
-/// <summary>A change on the live map, as the change feed sends it.</summary>
+/// <summary>
+/// A change on the live map, as the change feed sends it: <c>updated</c> or <c>removed</c>; also
+/// <c>ready</c> when the feed starts and <c>heartbeat</c> while nothing changes.
+/// </summary>
 public sealed record MapChange(
     [property: JsonPropertyName("change")] string Change,
-    string CameraId,
+    string? CameraId,
     string? OfficerId,
     OfficerFeature? Feature);

@@ -98,37 +98,56 @@ public sealed class OfficerGrid
                 break;
             }
 
-            foreach (var cell in Ring(centre, ring))
+            if (8L * ring > _cells.Count)
             {
-                if (!_cells.TryGetValue(cell, out var members))
+                // The rings left hold more cells than are occupied (officers far apart, or few pass
+                // the filter): read the occupied cells not yet searched instead, and finish.
+                foreach (var (cell, members) in _cells)
                 {
-                    continue;
+                    if (Math.Max(Math.Abs(cell.Row - centre.Row), Math.Abs(cell.Col - centre.Col)) >= ring)
+                    {
+                        Consider(members, lat, lon, count, include, best);
+                    }
                 }
 
-                foreach (var (id, point) in members)
+                break;
+            }
+
+            foreach (var cell in Ring(centre, ring))
+            {
+                if (_cells.TryGetValue(cell, out var members))
                 {
-                    if (include is not null && !include(id))
-                    {
-                        continue;
-                    }
-
-                    var distance = GreatCircle.DistanceM(lat, lon, point.Lat, point.Lon);
-                    if (best.Count == count && distance >= best[^1].DistanceM)
-                    {
-                        continue;
-                    }
-
-                    var at = best.FindIndex(b => b.DistanceM > distance);
-                    best.Insert(at < 0 ? best.Count : at, (id, distance));
-                    if (best.Count > count)
-                    {
-                        best.RemoveAt(best.Count - 1);
-                    }
+                    Consider(members, lat, lon, count, include, best);
                 }
             }
         }
 
         return best;
+    }
+
+    private static void Consider(
+        Dictionary<string, (double Lat, double Lon)> members, double lat, double lon, int count, Func<string, bool>? include, List<(string Id, double DistanceM)> best)
+    {
+        foreach (var (id, point) in members)
+        {
+            if (include is not null && !include(id))
+            {
+                continue;
+            }
+
+            var distance = GreatCircle.DistanceM(lat, lon, point.Lat, point.Lon);
+            if (best.Count == count && distance >= best[^1].DistanceM)
+            {
+                continue;
+            }
+
+            var at = best.FindIndex(b => b.DistanceM > distance);
+            best.Insert(at < 0 ? best.Count : at, (id, distance));
+            if (best.Count > count)
+            {
+                best.RemoveAt(best.Count - 1);
+            }
+        }
     }
 
     private static IEnumerable<string> Inside(Dictionary<string, (double Lat, double Lon)> members, double minLon, double minLat, double maxLon, double maxLat)

@@ -20,11 +20,10 @@ public sealed class TelemetryConsumer(IDocumentStore store, LiveMap map) : ICons
         foreach (var message in context.Message)
         {
             var report = message.Message;
-            var officer = map.Entry(report.CameraId)?.OfficerId;
             foreach (var s in report.Samples)
             {
                 var id = TrackPoint.IdOf(report.CameraId, s.At);
-                points[id] = new TrackPoint(id, report.CameraId, officer, s.At, s.Lat, s.Lon, s.AccuracyM, s.HeadingDeg, s.SpeedMps, s.BatteryPct);
+                points[id] = new TrackPoint(id, report.CameraId, s.At, s.Lat, s.Lon, s.AccuracyM, s.HeadingDeg, s.SpeedMps, s.BatteryPct);
                 if (!latest.TryGetValue(report.CameraId, out var newest) || s.At > newest.At)
                 {
                     latest[report.CameraId] = s;

@@ -3,7 +3,10 @@ using System.Threading.Channels;
 
 namespace BodyCam.Ingest.Notifications.Following;
 
-/// <summary>What a wearer's camera is told: someone started or stopped watching, Watch Me was acknowledged.</summary>
+/// <summary>
+/// What a wearer's camera is told: someone started or stopped watching, Watch Me was acknowledged;
+/// also <c>ready</c> when the feed starts and <c>heartbeat</c> while nothing happens.
+/// </summary>
 public sealed record DeviceNotification(string Type, string CameraId, string ActorId, DateTimeOffset At, string? Note = null, string? ViewerId = null, string? Role = null, string? Purpose = null);
 
 /// <summary>
@@ -12,6 +15,8 @@ public sealed record DeviceNotification(string Type, string CameraId, string Act
 /// </summary>
 public sealed class DeviceNotifications
 {
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(15);
+
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<Guid, Channel<DeviceNotification>>> _listeners = new(StringComparer.Ordinal);
 
     public async IAsyncEnumerable<DeviceNotification> FollowAsync(string cameraId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
@@ -21,9 +26,37 @@ public sealed class DeviceNotifications
         _listeners.GetOrAdd(cameraId, _ => new())[id] = channel;
         try
         {
-            await foreach (var notification in channel.Reader.ReadAllAsync(cancellationToken))
+            yield return new DeviceNotification("ready", cameraId, "ingest", DateTimeOffset.UtcNow);
+            while (true)
             {
-                yield return notification;
+                // A heartbeat while nothing happens keeps proxies from closing an idle feed.
+                using var beat = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                beat.CancelAfter(HeartbeatInterval);
+                bool? more;
+                try
+                {
+                    more = await channel.Reader.WaitToReadAsync(beat.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    more = null;
+                }
+
+                if (more is null)
+                {
+                    yield return new DeviceNotification("heartbeat", cameraId, "ingest", DateTimeOffset.UtcNow);
+                    continue;
+                }
+
+                if (more == false)
+                {
+                    yield break;
+                }
+
+                while (channel.Reader.TryRead(out var notification))
+                {
+                    yield return notification;
+                }
             }
         }
         finally

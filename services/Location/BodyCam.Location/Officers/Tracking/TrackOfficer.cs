@@ -52,11 +52,22 @@ public static class TrackOfficer
             return Problem.Invalid("to", $"A track covers at most {MaxWindow.TotalHours} hours; ask for several windows.");
         }
 
-        var points = await session.Query<TrackPoint>()
-            .Where(p => p.OfficerId == officerId && p.At >= start && p.At <= end)
-            .OrderBy(p => p.At)
-            .Take(MaxPoints)
+        var periods = await session.Query<AssignmentPeriod>()
+            .Where(p => p.OfficerId == officerId && p.Since <= end)
             .ToListAsync(cancellationToken);
+        var points = new List<TrackPoint>();
+        foreach (var period in periods.Where(p => p.Until is null || p.Until >= start))
+        {
+            var windowStart = period.Since > start ? period.Since : start;
+            var until = period.Until is { } docked && docked < end ? docked : end;
+            points.AddRange(await session.Query<TrackPoint>()
+                .Where(p => p.CameraId == period.CameraId && p.At >= windowStart && p.At <= until)
+                .OrderBy(p => p.At)
+                .Take(MaxPoints)
+                .ToListAsync(cancellationToken));
+        }
+
+        points = [.. points.OrderBy(p => p.At).Take(MaxPoints)];
         var positions = points.Select(p => new[] { p.Lon, p.Lat }).ToList();
         return TypedResults.Ok(new TrackFeature(
             positions.Count >= 2 ? new LineStringGeometry(positions) : null,
