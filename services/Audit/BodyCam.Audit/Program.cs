@@ -19,6 +19,7 @@ builder.AddEventStore("audit", options =>
 });
 builder.AddMessageBus(bus => bus.AddRecordingConsumers());
 builder.Services.AddSingleton<AuditChain>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditChain>());
 
 var app = builder.Build();
 app.UseServiceDefaults();

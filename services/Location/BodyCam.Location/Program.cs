@@ -19,12 +19,11 @@ builder.AddServiceDefaults("location");
 builder.AddEventStore("location", options =>
 {
     options.Projections.Snapshot<Operation>(SnapshotLifecycle.Inline);
-    options.Schema.For<TrackPoint>()
-        .Duplicate(p => p.CameraId)
-        .Duplicate(p => p.At);
+    options.Storage.ExtendedSchemaObjects.Add(TrackPoints.Definition(options.DatabaseSchemaName));
     options.Schema.For<AssignmentPeriod>().Duplicate(p => p.OfficerId);
 });
 builder.Services.AddSingleton<LiveMap>();
+builder.Services.AddSingleton<TrackPoints>();
 builder.Services.AddSingleton<OperationAreas>();
 // Registered before the bus, so the map is rebuilt before any message is taken.
 builder.Services.AddHostedService<MapLoader>();

@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
+using System.Threading.Channels;
 using BodyCam.Contracts;
 using BodyCam.ServiceDefaults.Messaging;
 using JasperFx.Events;
@@ -7,60 +9,120 @@ using Marten;
 namespace BodyCam.Audit.Chain;
 
 /// <summary>
-/// The one writer of the audit chain. Entries are appended one at a time, in arrival order, each
-/// hashed over the one before. The chain's Marten stream version is the last sequence number, so a
-/// second audit instance racing this one fails its append instead of forking the chain.
+/// The one writer of the audit chain. Consumers hand it events and wait; it takes whatever has
+/// queued (up to <see cref="MaxBatch"/>), drops what was already recorded, links each new entry to
+/// the one before, and stores the batch in one transaction: the chain's Marten stream, the query
+/// documents and the handled message ids together. The chain is in the order audit recorded the
+/// events; each entry keeps the time its fact happened. The stream's version is the last sequence
+/// number, so a second audit instance racing this one fails its append instead of forking the chain.
 /// </summary>
-public sealed class AuditChain(IDocumentStore store, TimeProvider time)
+public sealed class AuditChain(IDocumentStore store, TimeProvider time, IMeterFactory meters, ILogger<AuditChain> log) : BackgroundService
 {
     public const string StreamKey = "audit-chain";
+    public const int MaxBatch = 500;
 
     private static readonly JsonSerializerOptions DataJson = new(JsonSerializerDefaults.Web);
     private static readonly string[] SubjectFields = ["grantId", "requestId", "cameraId", "officerId", "operationId", "path"];
 
-    private readonly SemaphoreSlim _writer = new(1, 1);
+    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(MaxBatch * 4) { SingleReader = true });
+    private readonly Counter<long> _recorded = meters.Create("audit").CreateCounter<long>("bodycam.audit.recorded", description: "Events appended to the audit chain");
+    private readonly Counter<long> _duplicates = meters.Create("audit").CreateCounter<long>("bodycam.audit.duplicates_dropped", description: "Deliveries of events already in the chain, dropped");
     private (long Seq, string Hash)? _head;
 
+    /// <summary>Records an event in the chain; completes once it is stored (or was already).</summary>
     public async Task AppendAsync(Guid messageId, IIntegrationEvent message, CancellationToken cancellationToken)
     {
-        await _writer.WaitAsync(cancellationToken);
-        try
+        var pending = new Pending(messageId, message, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        await _queue.Writer.WriteAsync(pending, cancellationToken);
+        await pending.Stored.Task.WaitAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<Pending>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync(stoppingToken))
         {
-            await using var session = store.LightweightSession();
-            if (await session.LoadAsync<HandledMessage>(messageId, cancellationToken) is not null)
+            batch.Clear();
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending))
             {
-                return;
+                batch.Add(pending);
             }
 
-            var (seq, prevHash) = _head ??= await LoadHeadAsync(session, cancellationToken);
-            var entry = Link(seq + 1, prevHash, messageId, message);
-            if (seq == 0)
-            {
-                session.Events.StartStream(StreamKey, new ChainLinked(entry));
-            }
-            else
-            {
-                session.Events.Append(StreamKey, entry.Id, new ChainLinked(entry));
-            }
-
-            session.Store(entry);
-            session.Insert(new HandledMessage(messageId, entry.Type, entry.RecordedAt));
             try
             {
-                await session.SaveChangesAsync(cancellationToken);
-                _head = (entry.Id, entry.Hash);
+                await WriteAsync(batch, stoppingToken);
+                batch.ForEach(p => p.Stored.TrySetResult());
             }
-            catch
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
-                // Another writer may have moved the head: read it again on the retry.
                 _head = null;
-                throw;
+                if (batch.Count == 1)
+                {
+                    batch[0].Stored.TrySetException(e);
+                    continue;
+                }
+
+                // One bad event must not hold back the others: write them one at a time.
+                log.LogWarning(e, "Recording a batch of {Count} events failed; recording them one by one", batch.Count);
+                foreach (var pending in batch)
+                {
+                    try
+                    {
+                        await WriteAsync([pending], stoppingToken);
+                        pending.Stored.TrySetResult();
+                    }
+                    catch (Exception single) when (single is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                    {
+                        _head = null;
+                        pending.Stored.TrySetException(single);
+                    }
+                }
             }
         }
-        finally
+    }
+
+    private async Task WriteAsync(IReadOnlyList<Pending> batch, CancellationToken cancellationToken)
+    {
+        await using var session = store.LightweightSession();
+        var ids = batch.Select(p => p.MessageId).Distinct().ToArray();
+        var handled = (await session.LoadManyAsync<HandledMessage>(cancellationToken, ids)).Select(h => h.Id).ToHashSet();
+        var (seq, hash) = _head ??= await LoadHeadAsync(session, cancellationToken);
+        var entries = new List<AuditEntry>(batch.Count);
+        foreach (var pending in batch)
         {
-            _writer.Release();
+            // Skips both what an earlier batch recorded and a repeat within this one.
+            if (!handled.Add(pending.MessageId))
+            {
+                continue;
+            }
+
+            var entry = Link(seq + 1, hash, pending.MessageId, pending.Message);
+            entries.Add(entry);
+            (seq, hash) = (entry.Id, entry.Hash);
+            session.Store(entry);
+            session.Insert(new HandledMessage(entry.MessageId, entry.Type, entry.RecordedAt));
         }
+
+        if (entries.Count == 0)
+        {
+            _duplicates.Add(batch.Count);
+            return;
+        }
+
+        var links = entries.Select(e => (object)new ChainLinked(e)).ToArray();
+        if (entries[0].Id == 1)
+        {
+            session.Events.StartStream(StreamKey, links);
+        }
+        else
+        {
+            session.Events.Append(StreamKey, seq, links);
+        }
+
+        await session.SaveChangesAsync(cancellationToken);
+        _head = (seq, hash);
+        _recorded.Add(entries.Count);
+        _duplicates.Add(batch.Count - entries.Count);
     }
 
     private AuditEntry Link(long seq, string prevHash, Guid messageId, IIntegrationEvent message)
@@ -91,4 +153,6 @@ public sealed class AuditChain(IDocumentStore store, TimeProvider time)
             ?? throw new InvalidOperationException($"The audit chain is at {state.Version} but that entry is missing.");
         return (last.Id, last.Hash);
     }
+
+    private sealed record Pending(Guid MessageId, IIntegrationEvent Message, TaskCompletionSource Stored);
 }

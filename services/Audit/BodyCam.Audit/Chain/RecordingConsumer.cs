@@ -32,8 +32,9 @@ public static class RecordingConsumers
                 .Endpoint(e =>
                 {
                     e.Name = Endpoint;
-                    // One at a time keeps the chain in arrival order.
-                    e.ConcurrentMessageLimit = 1;
+                    // Many in flight, so the chain's single writer can record them a batch at a time.
+                    e.ConcurrentMessageLimit = AuditChain.MaxBatch;
+                    e.PrefetchCount = AuditChain.MaxBatch * 2;
                 });
         }
     }

@@ -14,16 +14,11 @@ public sealed record PositionFacet(
     string Id, DateTimeOffset At, double Lat, double Lon, double? AccuracyM, double? HeadingDeg, double? SpeedMps, double? BatteryPct);
 
 /// <summary>
-/// One position sample in a camera's history. The id is the camera and the sample time, so a batch
-/// sent again adds nothing. Whose track it is follows from the camera's assignment periods: samples
-/// can arrive before the assignment that covers them.
+/// One position sample in a camera's history (a row of <see cref="TrackPoints"/>). Whose track it is
+/// follows from the camera's assignment periods: samples can arrive before the assignment that covers them.
 /// </summary>
 public sealed record TrackPoint(
-    string Id, string CameraId, DateTimeOffset At, double Lat, double Lon,
-    double? AccuracyM, double? HeadingDeg, double? SpeedMps, double? BatteryPct)
-{
-    public static string IdOf(string cameraId, DateTimeOffset at) => $"{cameraId}@{at.UtcTicks}";
-}
+    string CameraId, DateTimeOffset At, double Lat, double Lon, double? AccuracyM, double? HeadingDeg, double? SpeedMps, double? BatteryPct);
 
 /// <summary>A time during which a camera was an officer's: from its assignment until it was docked.</summary>
 public sealed record AssignmentPeriod(string Id, string CameraId, string OfficerId, DateTimeOffset Since, DateTimeOffset? Until)

@@ -1,7 +1,6 @@
 using BodyCam.Contracts.Telemetry;
 using BodyCam.Location.Map;
 using Marten;
-using Weasel.Core;
 using MassTransit;
 
 namespace BodyCam.Location.Telemetry;
@@ -11,19 +10,18 @@ namespace BodyCam.Location.Telemetry;
 /// track point whose id is the camera and the sample time, so a batch delivered or sent twice adds
 /// nothing; the latest position moves only forwards in time.
 /// </summary>
-public sealed class TelemetryConsumer(IDocumentStore store, LiveMap map) : IConsumer<Batch<TelemetryReported>>
+public sealed class TelemetryConsumer(IDocumentStore store, TrackPoints track, LiveMap map) : IConsumer<Batch<TelemetryReported>>
 {
     public async Task Consume(ConsumeContext<Batch<TelemetryReported>> context)
     {
-        var points = new Dictionary<string, TrackPoint>(StringComparer.Ordinal);
+        var points = new Dictionary<(string, DateTimeOffset), TrackPoint>();
         var latest = new Dictionary<string, TelemetrySample>(StringComparer.Ordinal);
         foreach (var message in context.Message)
         {
             var report = message.Message;
             foreach (var s in report.Samples)
             {
-                var id = TrackPoint.IdOf(report.CameraId, s.At);
-                points[id] = new TrackPoint(id, report.CameraId, s.At, s.Lat, s.Lon, s.AccuracyM, s.HeadingDeg, s.SpeedMps, s.BatteryPct);
+                points[(report.CameraId, s.At)] = new TrackPoint(report.CameraId, s.At, s.Lat, s.Lon, s.AccuracyM, s.HeadingDeg, s.SpeedMps, s.BatteryPct);
                 if (!latest.TryGetValue(report.CameraId, out var newest) || s.At > newest.At)
                 {
                     latest[report.CameraId] = s;
@@ -31,7 +29,7 @@ public sealed class TelemetryConsumer(IDocumentStore store, LiveMap map) : ICons
             }
         }
 
-        await store.BulkInsertAsync(points.Values.ToList(), BulkInsertMode.IgnoreDuplicates, cancellation: context.CancellationToken);
+        await track.InsertAsync(points.Values, context.CancellationToken);
 
         var moves = latest
             .Where(l => map.Entry(l.Key)?.At is not { } at || l.Value.At > at)

@@ -38,7 +38,7 @@ public static class TrackOfficer
             .WithSummary("An officer's positions between two times, as a LineString with times.");
 
     private static async Task<Results<Ok<TrackFeature>, ValidationProblem>> HandleAsync(
-        string officerId, IQuerySession session, TimeProvider time, CancellationToken cancellationToken, DateTimeOffset? from = null, DateTimeOffset? to = null)
+        string officerId, IQuerySession session, TrackPoints track, TimeProvider time, CancellationToken cancellationToken, DateTimeOffset? from = null, DateTimeOffset? to = null)
     {
         var end = to ?? time.GetUtcNow();
         var start = from ?? end - TimeSpan.FromHours(1);
@@ -60,11 +60,7 @@ public static class TrackOfficer
         {
             var windowStart = period.Since > start ? period.Since : start;
             var until = period.Until is { } docked && docked < end ? docked : end;
-            points.AddRange(await session.Query<TrackPoint>()
-                .Where(p => p.CameraId == period.CameraId && p.At >= windowStart && p.At <= until)
-                .OrderBy(p => p.At)
-                .Take(MaxPoints)
-                .ToListAsync(cancellationToken));
+            points.AddRange(await track.BetweenAsync(period.CameraId, windowStart, until, MaxPoints, cancellationToken));
         }
 
         points = [.. points.OrderBy(p => p.At).Take(MaxPoints)];

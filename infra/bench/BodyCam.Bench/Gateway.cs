@@ -1,0 +1,56 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace BodyCam.Bench;
+
+/// <summary>The running system, reached as cameras and operators reach it: through the gateway.</summary>
+public sealed class Gateway(Uri address, string password)
+{
+    private readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+    {
+        BaseAddress = address,
+        Timeout = TimeSpan.FromSeconds(60),
+    };
+
+    public HttpClient Http => _http;
+
+    public async Task<string> UserTokenAsync(string username) =>
+        await TokenAsync(new() { ["grant_type"] = "password", ["client_id"] = "bodycam-console", ["username"] = username, ["password"] = password });
+
+    public async Task<string> TokenAsync(Dictionary<string, string> form)
+    {
+        using var response = await _http.PostAsync("connect/token", new FormUrlEncodedContent(form));
+        var body = await response.Content.ReadAsStringAsync();
+        return response.IsSuccessStatusCode
+            ? JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString()!
+            : throw new InvalidOperationException($"Token refused: {body}");
+    }
+
+    public async Task<JsonElement> SendAsync(HttpMethod method, string path, string token, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await _http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"{method} {path}: {(int)response.StatusCode} {text}");
+        }
+
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    /// <summary>Registers and assigns a camera; returns its device token.</summary>
+    public async Task<string> EnlistAsync(string cameraId, string officerId, string adminToken, string supervisorToken)
+    {
+        var registered = await SendAsync(HttpMethod.Post, "api/ingest/cameras", adminToken, new { cameraId, serial = $"SN-{cameraId}", model = "bench" });
+        await SendAsync(HttpMethod.Put, $"api/ingest/cameras/{cameraId}/assignment", supervisorToken, new { officerId, callsign = officerId, command = "B" });
+        return await TokenAsync(new()
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = registered.GetProperty("clientId").GetString()!,
+            ["client_secret"] = registered.GetProperty("clientSecret").GetString()!,
+        });
+    }
+}

@@ -1,0 +1,26 @@
+using BodyCam.Bench;
+
+// ./bodycam bench [all|location|nearest] [--gateway URL] [--cameras N] [--batch N] [--rate N] [--seconds N] [--officers N]
+var what = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "all";
+string Option(string name, string fallback)
+{
+    var at = Array.IndexOf(args, $"--{name}");
+    return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
+}
+
+var report = new Report();
+var output = Option("out", Path.Combine(Directory.GetCurrentDirectory(), ".bodycam", "bench"));
+Console.WriteLine($"BodyCam benchmark on {Report.Machine}");
+if (what is "all" or "nearest")
+{
+    NearestBench.Run(report, int.Parse(Option("officers", "100000")), int.Parse(Option("queries", "20000")), int.Parse(Option("count", "10")));
+}
+
+if (what is "all" or "location")
+{
+    var gateway = new Gateway(new Uri(Option("gateway", "http://127.0.0.1:8080/")), Option("password", Environment.GetEnvironmentVariable("BODYCAM_DEMO_PASSWORD") ?? "demo"));
+    await LocationBench.RunAsync(report, gateway, int.Parse(Option("cameras", "200")), int.Parse(Option("batch", "10")),
+        int.Parse(Option("rate", "10000")), TimeSpan.FromSeconds(int.Parse(Option("seconds", "20"))));
+}
+
+report.Write(output);
