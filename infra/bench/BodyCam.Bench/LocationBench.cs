@@ -134,11 +134,11 @@ public static class LocationBench
         var postLatencies = posts.OrderBy(x => x).ToList();
         var conditions = $"{cameras} cameras, {batch} samples a batch, paced at {targetPings:N0} pings/s for {duration.TotalSeconds:0} s after a {WarmUp.TotalSeconds:0} s warm-up, through the gateway; " +
             $"{accepted:N0} pings accepted, {failures} batches failed, {latencies.Count:N0} of {accepted / batch:N0} batches seen on the change feed; {Report.Machine}";
-        report.Add(new Figure("pings accepted per second (202, broker-confirmed)", accepted / sendingSeconds, "pings/s", conditions, "10,000 pings/s"));
-        report.Add(new Figure("telemetry POST p50", Report.Percentile(postLatencies, 50), "ms", conditions));
-        report.Add(new Figure("telemetry POST p95", Report.Percentile(postLatencies, 95), "ms", conditions));
-        report.Add(new Figure("ping to map p50", Report.Percentile(latencies, 50), "ms", conditions));
-        report.Add(new Figure("ping to map p95", Report.Percentile(latencies, 95), "ms", conditions, "under 250 ms"));
+        report.Add(new Figure($"pings accepted per second, {batch} a batch (202, broker-confirmed)", accepted / sendingSeconds, "pings/s", conditions, "10,000 pings/s"));
+        report.Add(new Figure($"telemetry POST p50, {batch} a batch", Report.Percentile(postLatencies, 50), "ms", conditions));
+        report.Add(new Figure($"telemetry POST p95, {batch} a batch", Report.Percentile(postLatencies, 95), "ms", conditions));
+        report.Add(new Figure($"ping to map p50, {batch} a batch", Report.Percentile(latencies, 50), "ms", conditions));
+        report.Add(new Figure($"ping to map p95, {batch} a batch", Report.Percentile(latencies, 95), "ms", conditions, "under 250 ms"));
     }
 
     private static async Task FollowAsync(Gateway gateway, string token, ConcurrentDictionary<(string, long), long> sent, ConcurrentBag<double> endToEnd, CancellationToken stop)

@@ -35,7 +35,13 @@ public static class ReportTelemetry
     public static RouteHandlerBuilder MapReportTelemetry(this RouteGroupBuilder cameras) =>
         cameras.MapPost("/{cameraId}/telemetry", HandleAsync)
             .WithName("ReportTelemetry")
-            .WithSummary("A batch of the camera's position samples; 202 once the broker has it.");
+            .WithSummary("A batch of the camera's position samples; 202 once the broker has it.")
+            .WithDescription(
+                "The camera's own device token only. 1 to 500 samples. A batch is taken whole or not at all: if any sample is " +
+                "invalid (lat outside -90..90, lon outside -180..180, at more than 2 minutes ahead or 7 days old, a negative " +
+                "accuracy or speed, a heading outside 0..360, a battery outside 0..100) the answer is 400 with errors keyed " +
+                "samples[i] for each bad sample, and nothing is published. 202 means RabbitMQ has confirmed the batch; a camera " +
+                "that gets no 2xx sends the same batch again, and repeats (same camera, same sample time) are dropped.");
 
     private static async Task<Results<Accepted<TelemetryAccepted>, ValidationProblem, ProblemHttpResult>> HandleAsync(
         string cameraId, TelemetryBatch batch, HttpContext http, IQuerySession session, KnownCameras known, IBus bus,
