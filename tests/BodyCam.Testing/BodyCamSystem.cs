@@ -33,6 +33,9 @@ public sealed class BodyCamSystem : IAsyncLifetime
 
     public string SigningKeyFile { get; } = Path.Combine(Path.GetTempPath(), $"bodycam-test-{Guid.NewGuid():N}", "signing.pem");
 
+    /// <summary>This system's own copy of the view policy, which tests may change.</summary>
+    public string PolicyFile => Path.Combine(Path.GetDirectoryName(SigningKeyFile)!, "view-policy.json");
+
     public ServiceProcess Service(string name) => _services[name];
 
     public async Task InitializeAsync()
@@ -46,8 +49,11 @@ public sealed class BodyCamSystem : IAsyncLifetime
             await create.ExecuteNonQueryAsync();
         }
 
-        Database = new NpgsqlConnectionStringBuilder(_servers.Postgres) { Database = database }.ConnectionString;
+        // Small pools: six processes share one PostgreSQL, perhaps beside a running system.
+        Database = new NpgsqlConnectionStringBuilder(_servers.Postgres) { Database = database, MaxPoolSize = 10, ConnectionIdleLifetime = 60 }.ConnectionString;
         _gatewayPort = ServiceProcess.FreePort();
+        Directory.CreateDirectory(Path.GetDirectoryName(PolicyFile)!);
+        File.Copy(Path.Combine(ServiceProcess.RepositoryRoot(), "services", "Authorisation", "BodyCam.Authorisation", "Policy", "view-policy.json"), PolicyFile);
         foreach (var name in ServiceNames)
         {
             _services[name] = ServiceProcess.Start(name, ServiceProcess.FreePort(), EnvironmentFor(name));
@@ -61,6 +67,7 @@ public sealed class BodyCamSystem : IAsyncLifetime
     /// <summary>The settings <c>./bodycam up</c> gives a service, here pointing at this system's servers.</summary>
     public Dictionary<string, string> EnvironmentFor(string name, string? rabbitMq = null) => new()
     {
+        ["Authorisation__PolicyFile"] = PolicyFile,
         ["ConnectionStrings__postgres"] = Database,
         ["ConnectionStrings__rabbitmq"] = rabbitMq ?? RabbitMq,
         ["Identity__Authority"] = $"http://127.0.0.1:{_gatewayPort}/",

@@ -1,3 +1,4 @@
+using BodyCam.ServiceDefaults.Security;
 using Microsoft.EntityFrameworkCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 

@@ -1,14 +1,48 @@
 using BodyCam.Authorisation.Cameras;
+using BodyCam.Authorisation.Grants;
+using BodyCam.Authorisation.Grants.Approving;
+using BodyCam.Authorisation.Grants.Expiring;
+using BodyCam.Authorisation.Grants.Extending;
+using BodyCam.Authorisation.Grants.Listing;
+using BodyCam.Authorisation.Grants.Requesting;
+using BodyCam.Authorisation.Grants.Revoking;
+using BodyCam.Authorisation.Policy;
+using BodyCam.Authorisation.Tokens;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.EventStore;
 using BodyCam.ServiceDefaults.Messaging;
+using JasperFx.Events.Projections;
+using Marten;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("authorisation");
-builder.AddEventStore("authorisation");
-builder.AddMessageBus(bus => bus.AddConsumer<CameraRegisteredConsumer>());
+builder.AddEventStore("authorisation", options =>
+{
+    options.Projections.Snapshot<ViewGrant>(SnapshotLifecycle.Inline);
+    options.Schema.For<ViewGrant>()
+        .Duplicate(g => g.State)
+        .Duplicate(g => g.ViewerId)
+        .Duplicate(g => g.CameraId);
+    options.Schema.For<WatchableCamera>().Duplicate(c => c.WearerId);
+});
+builder.AddMessageBus(bus => bus.AddCameraConsumers());
+builder.Services.AddSingleton<PolicyStore>();
+builder.Services.AddSingleton<StreamTokens>();
+builder.Services.AddHostedService<GrantExpiry>();
 
 var app = builder.Build();
 app.UseServiceDefaults();
+
+var authorisation = app.MapGroup("/api/authorisation").WithTags("Authorisation");
+authorisation.MapGetPolicy();
+authorisation.MapStreamTokenKeys();
+authorisation.MapGetWatchableCamera();
+var requests = authorisation.MapGroup("/view-requests");
+requests.MapRequestView();
+requests.MapDecidePendingRequests();
+var grants = authorisation.MapGroup("/grants");
+grants.MapListGrants();
+grants.MapExtendGrant();
+grants.MapRevokeGrant();
 
 app.Run();

@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Tokens;
 
-namespace BodyCam.Gateway.Identity;
+namespace BodyCam.ServiceDefaults.Security;
 
 /// <summary>
-/// The RSA key that signs access tokens. It is kept in a PEM file so tokens stay valid across
+/// An RSA key that signs tokens (the gateway's access tokens, authorisation's stream tokens). It is kept in a PEM file so tokens stay valid across
 /// restarts; the file is created (readable by its owner only) the first time. Without a path the key
 /// lives in memory only, which suits nothing but a throwaway run.
 /// </summary>
@@ -15,7 +16,7 @@ public static class SigningKey
         var rsa = RSA.Create(2048);
         if (string.IsNullOrWhiteSpace(path))
         {
-            log.LogWarning("Identity:SigningKeyFile is not set: tokens are signed with a key that dies with this process");
+            log.LogWarning("No signing key file is set: tokens are signed with a key that dies with this process");
         }
         else if (File.Exists(path))
         {

@@ -1,0 +1,27 @@
+namespace BodyCam.Contracts.Access;
+
+/// <summary>
+/// The policy decided a request to watch a camera live: <see cref="Decision"/> is granted, denied or
+/// pending (a second person must approve). Everything a consultation log needs is here: who asked,
+/// for which camera and wearer, why (purpose, reason, incident), under which policy version and rule.
+/// </summary>
+public sealed record ViewRequestDecided(
+    string RequestId,
+    string Decision,
+    string? CameraId,
+    string? OfficerId,
+    string ViewerId,
+    string ViewerRole,
+    string Purpose,
+    string Reason,
+    string? IncidentRef,
+    string PolicyVersion,
+    string Rule,
+    string Explanation,
+    DateTimeOffset? ExpiresAt,
+    int GrantSeconds,
+    string? ApproverRole,
+    string? ClientAddress,
+    string ActorId,
+    DateTimeOffset OccurredAt,
+    Guid CorrelationId) : IIntegrationEvent;

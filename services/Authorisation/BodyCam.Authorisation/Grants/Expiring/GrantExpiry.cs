@@ -1,0 +1,50 @@
+using BodyCam.Contracts.Access;
+using Marten;
+
+namespace BodyCam.Authorisation.Grants.Expiring;
+
+/// <summary>
+/// Raises <see cref="GrantExpired"/> on time, with nobody reading: every second it ends the live
+/// grants whose time has passed, so streaming hears of it and cuts the viewers off.
+/// </summary>
+public sealed class GrantExpiry(IDocumentStore store, TimeProvider time, ILogger<GrantExpiry> log) : BackgroundService
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await ExpireDueAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogError(e, "Expiring grants failed; trying again in {Interval}", Interval);
+            }
+        }
+    }
+
+    public async Task<int> ExpireDueAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var session = store.LightweightSession();
+        var due = await session.Query<ViewGrant>()
+            .Where(g => g.State == ViewGrant.Active && g.ExpiresAt <= now)
+            .Take(500)
+            .ToListAsync(cancellationToken);
+        foreach (var grant in due)
+        {
+            var stream = await session.Events.FetchForWriting<ViewGrant>(grant.Id, cancellationToken);
+            if (stream.Aggregate is { State: ViewGrant.Active } current && current.ExpiresAt <= now)
+            {
+                stream.AppendOne(new GrantExpired(current.GrantId, current.CameraId!, current.WearerId, current.ViewerId, "authorisation", now, Guid.NewGuid()));
+            }
+        }
+
+        await session.SaveChangesAsync(cancellationToken);
+        return due.Count;
+    }
+}

@@ -1,0 +1,46 @@
+using BodyCam.ServiceDefaults.Security;
+using Marten;
+
+namespace BodyCam.Authorisation.Grants.Listing;
+
+/// <summary>
+/// <c>GET /api/authorisation/grants?active=true&amp;cameraId=&amp;viewerId=</c>: supervisors, the control room
+/// and compliance see every grant; anyone else sees their own.
+/// </summary>
+public static class ListGrants
+{
+    public static RouteHandlerBuilder MapListGrants(this RouteGroupBuilder grants) =>
+        grants.MapGet("/", HandleAsync)
+            .WithName("ListGrants")
+            .WithSummary("Grants, newest first; an officer sees only their own.");
+
+    private static async Task<IResult> HandleAsync(
+        HttpContext http, IQuerySession session, TimeProvider time, CancellationToken cancellationToken, bool? active = null, string? cameraId = null, string? viewerId = null)
+    {
+        var seesAll = http.User.IsInRole(Roles.Supervisor) || http.User.IsInRole(Roles.ControlRoom) || http.User.IsInRole(Roles.Compliance);
+        var viewer = seesAll ? viewerId : http.User.ActorId();
+        var now = time.GetUtcNow();
+        IQueryable<ViewGrant> query = session.Query<ViewGrant>().Where(g => g.State != ViewGrant.Denied && g.State != ViewGrant.Pending);
+        if (active == true)
+        {
+            query = query.Where(g => g.State == ViewGrant.Active && g.ExpiresAt > now);
+        }
+        else if (active == false)
+        {
+            query = query.Where(g => g.State != ViewGrant.Active || g.ExpiresAt <= now);
+        }
+
+        if (cameraId is not null)
+        {
+            query = query.Where(g => g.CameraId == cameraId);
+        }
+
+        if (viewer is not null)
+        {
+            query = query.Where(g => g.ViewerId == viewer);
+        }
+
+        var found = await query.OrderByDescending(g => g.RequestedAt).Take(500).ToListAsync(cancellationToken);
+        return TypedResults.Ok(found.Select(g => GrantView.Of(g)));
+    }
+}

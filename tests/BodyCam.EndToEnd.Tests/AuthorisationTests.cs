@@ -1,0 +1,353 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using BodyCam.Testing;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using Xunit;
+
+namespace BodyCam.EndToEnd.Tests;
+
+/// <summary>
+/// Watching a colleague's camera takes a valid operational reason: through the gateway, with real
+/// tokens, PostgreSQL and RabbitMQ. Every decision, granted or refused, is on the audit record.
+/// </summary>
+[Collection(SystemCollection.Name)]
+public sealed class AuthorisationTests(BodyCamSystem system)
+{
+    private const string Reason = "Colleague alone at a disturbance on Broad Street";
+
+    [Fact]
+    public async Task A_granted_request_returns_a_stream_token_that_verifies_against_the_published_keys()
+    {
+        var camera = await RecordingCameraAsync();
+        using var officer = await system.ClientForAsync("officer1");
+
+        using var response = await officer.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = camera.CameraId, purpose = "officer-safety", reason = Reason });
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var grant = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("granted", grant.GetProperty("decision").GetString());
+        var expiresAt = grant.GetProperty("expiresAt").GetDateTimeOffset();
+        Assert.InRange(expiresAt, DateTimeOffset.UtcNow.AddMinutes(9), DateTimeOffset.UtcNow.AddMinutes(11));
+
+        using var anonymous = system.Client();
+        var keys = new JsonWebKeySet(await anonymous.GetStringAsync("api/authorisation/.well-known/jwks.json"));
+        var validated = await new JsonWebTokenHandler().ValidateTokenAsync(grant.GetProperty("streamToken").GetString(), new TokenValidationParameters
+        {
+            ValidIssuer = "bodycam-authorisation",
+            ValidAudience = "bodycam-streaming",
+            IssuerSigningKeys = keys.GetSigningKeys(),
+        });
+        Assert.True(validated.IsValid, validated.Exception?.Message);
+        Assert.Equal(grant.GetProperty("grantId").GetString(), validated.Claims["grant_id"]);
+        Assert.Equal(camera.CameraId, validated.Claims["camera_id"]);
+        Assert.Equal("officer1", validated.Claims["sub"]);
+
+        var decided = await system.AuditEventsEventuallyAsync($"cameraId={camera.CameraId}&type=ViewRequestDecided");
+        var data = decided[0].GetProperty("data");
+        Assert.Equal("granted", data.GetProperty("decision").GetString());
+        Assert.Equal(Reason, data.GetProperty("reason").GetString());
+        Assert.Equal("officer1", data.GetProperty("viewerId").GetString());
+        Assert.Equal(grant.GetProperty("policyVersion").GetString(), data.GetProperty("policyVersion").GetString());
+    }
+
+    [Theory]
+    [InlineData("use-of-force-review")]
+    [InlineData("stop-and-search-review")]
+    [InlineData("performance-monitoring")]
+    public async Task An_excluded_purpose_is_refused_naming_the_rule_and_the_refusal_is_recorded(string purpose)
+    {
+        var camera = await RecordingCameraAsync();
+        using var supervisor = await system.ClientForAsync("supervisor1");
+
+        using var response = await supervisor.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = camera.CameraId, purpose, reason = Reason, incidentRef = "INC-9" });
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var problem = await response.ProblemAsync();
+        Assert.Equal("urn:bodycam:problem:view-denied", problem.GetProperty("type").GetString());
+        Assert.Equal("denied", problem.GetProperty("decision").GetString());
+        Assert.Equal("excluded-purpose", problem.GetProperty("rule").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("explanation").GetString()));
+        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("policyVersion").GetString()));
+        await AssertRefusalRecordedAsync(camera.CameraId, "excluded-purpose");
+    }
+
+    public static TheoryData<string, string, HttpStatusCode, string> BadRequests => new()
+    {
+        { "no reason", """{"cameraId":"{camera}","purpose":"officer-safety"}""", HttpStatusCode.BadRequest, "reason-required" },
+        { "a short reason", """{"cameraId":"{camera}","purpose":"officer-safety","reason":"checking"}""", HttpStatusCode.BadRequest, "reason-required" },
+        { "an unknown purpose", """{"cameraId":"{camera}","purpose":"curiosity","reason":"Colleague alone at a disturbance"}""", HttpStatusCode.BadRequest, "unknown-purpose" },
+        { "no purpose", """{"cameraId":"{camera}","reason":"Colleague alone at a disturbance"}""", HttpStatusCode.BadRequest, "purpose-required" },
+        { "a camera and an officer", """{"cameraId":"{camera}","officerId":"x","purpose":"officer-safety","reason":"Colleague alone at a disturbance"}""", HttpStatusCode.BadRequest, "camera-or-officer" },
+        { "incident command without an incident", """{"cameraId":"{camera}","purpose":"incident-command","reason":"Colleague alone at a disturbance"}""", HttpStatusCode.BadRequest, "incident-ref-required" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task A_bad_request_is_a_clear_problem_nothing_is_granted_and_the_refusal_is_recorded(string why, string body, HttpStatusCode status, string rule)
+    {
+        var camera = await RecordingCameraAsync();
+        using var supervisor = await system.ClientForAsync("supervisor1");
+
+        using var response = await supervisor.PostAsync("api/authorisation/view-requests",
+            new StringContent(body.Replace("{camera}", camera.CameraId, StringComparison.Ordinal), System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.True(response.StatusCode == status, $"{why}: {(int)response.StatusCode}");
+        Assert.Equal(rule, (await response.ProblemAsync()).GetProperty("rule").GetString());
+        await AssertRefusalRecordedAsync(camera.CameraId, rule);
+        Assert.Empty(await GrantsForAsync(camera.CameraId));
+    }
+
+    [Fact]
+    public async Task Unknown_cameras_and_officers_are_404_and_a_camera_not_recording_is_409_each_on_the_record()
+    {
+        var idle = await system.EnlistAsync();
+        await Eventually.Async(() => KnownToAuthorisationAsync(idle.CameraId, recording: false), what: "authorisation to know the camera");
+        using var supervisor = await system.ClientForAsync("supervisor1");
+
+        using var unknownCamera = await supervisor.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = "CAM-NOBODY", purpose = "officer-safety", reason = Reason });
+        using var unknownOfficer = await supervisor.PostAsJsonAsync("api/authorisation/view-requests", new { officerId = "nobody-at-all", purpose = "officer-safety", reason = Reason });
+        using var notRecording = await supervisor.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = idle.CameraId, purpose = "officer-safety", reason = Reason });
+
+        Assert.Equal(HttpStatusCode.NotFound, unknownCamera.StatusCode);
+        Assert.Equal("unknown-camera", (await unknownCamera.ProblemAsync()).GetProperty("rule").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, unknownOfficer.StatusCode);
+        Assert.Equal("unknown-officer", (await unknownOfficer.ProblemAsync()).GetProperty("rule").GetString());
+        Assert.Equal(HttpStatusCode.Conflict, notRecording.StatusCode);
+        Assert.Equal("camera-not-recording", (await notRecording.ProblemAsync()).GetProperty("rule").GetString());
+        await AssertRefusalRecordedAsync(idle.CameraId, "camera-not-recording");
+        await AssertRefusalRecordedAsync("CAM-NOBODY", "unknown-camera");
+    }
+
+    [Fact]
+    public async Task A_request_for_an_officer_resolves_to_their_recording_camera()
+    {
+        var camera = await RecordingCameraAsync();
+        using var control = await system.ClientForAsync("control1");
+
+        using var response = await control.PostAsJsonAsync("api/authorisation/view-requests", new { officerId = camera.OfficerId, purpose = "resource-deployment", reason = Reason });
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(camera.CameraId, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("cameraId").GetString());
+    }
+
+    [Fact]
+    public async Task Compliance_never_watches_and_nobody_watches_their_own_camera()
+    {
+        var camera = await RecordingCameraAsync();
+        var own = await RecordingCameraAsync(officerId: "officer2");
+        using var compliance = await system.ClientForAsync("compliance1");
+        using var officer2 = await system.ClientForAsync("officer2");
+
+        using var refusedCompliance = await compliance.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = camera.CameraId, purpose = "officer-safety", reason = Reason });
+        using var refusedOwn = await officer2.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = own.CameraId, purpose = "officer-safety", reason = Reason });
+
+        Assert.Equal("compliance-never-watches", (await refusedCompliance.ProblemAsync()).GetProperty("rule").GetString());
+        Assert.Equal("own-camera", (await refusedOwn.ProblemAsync()).GetProperty("rule").GetString());
+    }
+
+    [Fact]
+    public async Task Revoking_a_grant_ends_it_and_publishes_the_revocation()
+    {
+        var camera = await RecordingCameraAsync();
+        var grantId = await GrantAsync("officer1", camera.CameraId);
+        using var supervisor = await system.ClientForAsync("supervisor1");
+
+        using var revoked = await supervisor.PostAsJsonAsync($"api/authorisation/grants/{grantId}/revoke", new { reason = "Incident closed" });
+
+        Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        Assert.Equal("revoked", (await revoked.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("state").GetString());
+        var events = await system.AuditEventsEventuallyAsync($"cameraId={camera.CameraId}&type=GrantRevoked");
+        Assert.Equal("supervisor1", events[0].GetProperty("actorId").GetString());
+        Assert.Equal("Incident closed", events[0].GetProperty("data").GetProperty("reason").GetString());
+        using var again = await supervisor.PostAsJsonAsync($"api/authorisation/grants/{grantId}/revoke", new { reason = "Incident closed" });
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_officer_may_not_revoke_someone_elses_grant_and_the_refusal_is_recorded()
+    {
+        var camera = await RecordingCameraAsync();
+        var grantId = await GrantAsync("control1", camera.CameraId, purpose: "resource-deployment");
+        using var officer = await system.ClientForAsync("officer4");
+
+        using var refused = await officer.PostAsJsonAsync($"api/authorisation/grants/{grantId}/revoke", new { reason = "Not mine to revoke" });
+
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        await Eventually.Async(async () =>
+        {
+            var items = await system.AuditEventsAsync("type=AccessRefused&limit=1000");
+            return items.FirstOrDefault(e => e.GetProperty("actorId").GetString() == "officer4"
+                && e.GetProperty("data").GetProperty("path").GetString()!.Contains(grantId, StringComparison.Ordinal)) is { ValueKind: JsonValueKind.Object } hit ? (object)hit : null;
+        }, what: "officer4's refusal on the record");
+        Assert.Equal("active", (await GrantAsViewerAsync("control1", grantId)).GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task A_grant_expires_on_time_with_nobody_reading()
+    {
+        var camera = await RecordingCameraAsync();
+        await GrantAsync("officer1", camera.CameraId, durationSeconds: 2);
+
+        var expired = await system.AuditEventsEventuallyAsync($"cameraId={camera.CameraId}&type=GrantExpired");
+
+        Assert.Equal("authorisation", expired[0].GetProperty("actorId").GetString());
+    }
+
+    [Fact]
+    public async Task The_viewer_extends_a_grant_with_a_reason_and_gets_a_new_token()
+    {
+        var camera = await RecordingCameraAsync();
+        var grantId = await GrantAsync("officer1", camera.CameraId, durationSeconds: 60);
+        using var officer = await system.ClientForAsync("officer1");
+        using var other = await system.ClientForAsync("officer2");
+
+        using var extended = await officer.PostAsJsonAsync($"api/authorisation/grants/{grantId}/extend", new { reason = "Still alone, backup is five minutes out" });
+        using var noReason = await officer.PostAsJsonAsync($"api/authorisation/grants/{grantId}/extend", new { });
+        using var notTheirs = await other.PostAsJsonAsync($"api/authorisation/grants/{grantId}/extend", new { reason = "Still alone, backup is five minutes out" });
+
+        Assert.Equal(HttpStatusCode.OK, extended.StatusCode);
+        var body = await extended.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.False(string.IsNullOrEmpty(body.GetProperty("streamToken").GetString()));
+        Assert.True(body.GetProperty("expiresAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddSeconds(30));
+        Assert.Equal(HttpStatusCode.BadRequest, noReason.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, notTheirs.StatusCode);
+        await system.AuditEventsEventuallyAsync($"cameraId={camera.CameraId}&type=GrantExtended");
+    }
+
+    [Fact]
+    public async Task A_pending_two_person_request_is_approved_by_a_supervisor_and_then_granted()
+    {
+        var camera = await RecordingCameraAsync();
+        using var control = await system.ClientForAsync("control1");
+        using var supervisor = await system.ClientForAsync("supervisor1");
+
+        using var asked = await control.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = camera.CameraId, purpose = "evidence-advice", reason = Reason, incidentRef = "INC-2026-77" });
+        Assert.Equal(HttpStatusCode.Accepted, asked.StatusCode);
+        var pending = await asked.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("pending", pending.GetProperty("decision").GetString());
+        Assert.Equal("supervisor", pending.GetProperty("approverRole").GetString());
+        var requestId = pending.GetProperty("requestId").GetString();
+        Assert.Null((await GrantAsViewerAsync("control1", requestId!)).GetProperty("streamToken").GetString());
+
+        var waiting = await supervisor.GetFromJsonAsync<JsonElement[]>("api/authorisation/view-requests?state=pending");
+        Assert.Contains(waiting!, r => r.GetProperty("grantId").GetString() == requestId);
+        using var approved = await supervisor.PostAsJsonAsync($"api/authorisation/view-requests/{requestId}/approve", new { note = "Evidence advice agreed" });
+        Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
+
+        var granted = await GrantAsViewerAsync("control1", requestId!);
+        Assert.Equal("active", granted.GetProperty("state").GetString());
+        Assert.Equal("supervisor1", granted.GetProperty("decidedBy").GetString());
+        Assert.False(string.IsNullOrEmpty(granted.GetProperty("streamToken").GetString()));
+        var record = await system.AuditEventsEventuallyAsync($"incidentRef=INC-2026-77", count: 2);
+        Assert.Contains(record, e => e.GetProperty("type").GetString() == "ViewRequestDecided" && e.GetProperty("actorId").GetString() == "control1");
+        Assert.Contains(record, e => e.GetProperty("type").GetString() == "ViewRequestApproved" && e.GetProperty("actorId").GetString() == "supervisor1");
+    }
+
+    [Fact]
+    public async Task A_supervisor_cannot_approve_their_own_request_and_a_refused_request_grants_nothing()
+    {
+        var camera = await RecordingCameraAsync();
+        using var supervisor = await system.ClientForAsync("supervisor1");
+        using var control = await system.ClientForAsync("control1");
+
+        using var own = await supervisor.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = camera.CameraId, purpose = "evidence-advice", reason = Reason, incidentRef = "INC-3" });
+        var ownId = (await own.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("requestId").GetString();
+        using var selfApproved = await supervisor.PostAsJsonAsync($"api/authorisation/view-requests/{ownId}/approve", new { });
+        using var asked = await control.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = camera.CameraId, purpose = "evidence-advice", reason = Reason, incidentRef = "INC-3" });
+        var askedId = (await asked.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("requestId").GetString();
+        using var refused = await supervisor.PostAsJsonAsync($"api/authorisation/view-requests/{askedId}/refuse", new { note = "Not proportionate" });
+
+        Assert.Equal(HttpStatusCode.Forbidden, selfApproved.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+        var after = await GrantAsViewerAsync("control1", askedId!);
+        Assert.Equal("refused", after.GetProperty("state").GetString());
+        Assert.Null(after.GetProperty("streamToken").GetString());
+    }
+
+    [Fact]
+    public async Task A_policy_change_is_picked_up_and_the_next_decision_carries_the_new_version()
+    {
+        var camera = await RecordingCameraAsync();
+        using var officer = await system.ClientForAsync("officer1");
+        var before = (await officer.GetFromJsonAsync<JsonElement>("api/authorisation/policy")).GetProperty("version").GetString();
+
+        var text = await File.ReadAllTextAsync(system.PolicyFile);
+        await File.WriteAllTextAsync(system.PolicyFile, text.Replace("\"description\": \"", $"\"description\": \"Revised {Guid.NewGuid():N}. ", StringComparison.Ordinal));
+        var after = await Eventually.Async(async () =>
+        {
+            var version = (await officer.GetFromJsonAsync<JsonElement>("api/authorisation/policy")).GetProperty("version").GetString();
+            return version != before ? version : null;
+        }, what: "the changed policy to be in force");
+
+        using var response = await officer.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = camera.CameraId, purpose = "officer-safety", reason = Reason });
+        Assert.Equal(after, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("policyVersion").GetString());
+    }
+
+    [Fact]
+    public async Task An_officer_lists_only_their_own_grants_and_a_supervisor_sees_all()
+    {
+        var camera = await RecordingCameraAsync();
+        await GrantAsync("officer1", camera.CameraId);
+        await GrantAsync("control1", camera.CameraId, purpose: "resource-deployment");
+        using var officer = await system.ClientForAsync("officer1");
+        using var supervisor = await system.ClientForAsync("supervisor1");
+
+        var mine = await officer.GetFromJsonAsync<JsonElement[]>($"api/authorisation/grants?cameraId={camera.CameraId}&viewerId=control1");
+        var all = await supervisor.GetFromJsonAsync<JsonElement[]>($"api/authorisation/grants?active=true&cameraId={camera.CameraId}");
+
+        Assert.Equal("officer1", Assert.Single(mine!).GetProperty("viewerId").GetString());
+        Assert.Equal(2, all!.Length);
+        Assert.All(all, g => Assert.Null(g.GetProperty("streamToken").GetString()));
+    }
+
+    /// <summary>A camera issued to an officer in command B, recording, and known as such to authorisation.</summary>
+    private async Task<TestCamera> RecordingCameraAsync(string? officerId = null)
+    {
+        var camera = await system.EnlistAsync(officerId);
+        await camera.SetRecordingAsync(true);
+        await Eventually.Async(() => KnownToAuthorisationAsync(camera.CameraId, recording: true), what: $"authorisation to see {camera.CameraId} recording");
+        return camera;
+    }
+
+    private async Task<object?> KnownToAuthorisationAsync(string cameraId, bool recording)
+    {
+        using var control = await system.ClientForAsync("control1");
+        using var response = await control.GetAsync($"api/authorisation/cameras/{cameraId}");
+        if (!response.IsSuccessStatusCode)
+        {
+            return null;
+        }
+
+        var camera = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return camera.GetProperty("recording").GetBoolean() == recording && camera.GetProperty("wearerId").ValueKind == JsonValueKind.String ? camera : null;
+    }
+
+    private async Task<string> GrantAsync(string viewer, string cameraId, string purpose = "officer-safety", int? durationSeconds = null)
+    {
+        using var http = await system.ClientForAsync(viewer);
+        using var response = await http.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId, purpose, reason = Reason, durationSeconds });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, body);
+        return JsonDocument.Parse(body).RootElement.GetProperty("grantId").GetString()!;
+    }
+
+    private async Task<JsonElement> GrantAsViewerAsync(string viewer, string grantId)
+    {
+        using var http = await system.ClientForAsync(viewer);
+        return await http.GetFromJsonAsync<JsonElement>($"api/authorisation/view-requests/{grantId}");
+    }
+
+    private async Task<JsonElement[]> GrantsForAsync(string cameraId)
+    {
+        using var supervisor = await system.ClientForAsync("supervisor1");
+        return (await supervisor.GetFromJsonAsync<JsonElement[]>($"api/authorisation/grants?cameraId={cameraId}"))!;
+    }
+
+    private async Task AssertRefusalRecordedAsync(string cameraId, string rule)
+    {
+        var decided = await system.AuditEventsEventuallyAsync($"cameraId={cameraId}&type=ViewRequestDecided");
+        Assert.Contains(decided, e => e.GetProperty("data").GetProperty("decision").GetString() == "denied" && e.GetProperty("data").GetProperty("rule").GetString() == rule);
+    }
+}
