@@ -1,10 +1,15 @@
 using BodyCam.Gateway.Identity;
 using BodyCam.Gateway.Proxy;
 using BodyCam.ServiceDefaults;
+using BodyCam.ServiceDefaults.EventStore;
+using BodyCam.ServiceDefaults.Messaging;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("gateway");
 builder.AddIdentityServer();
+// The gateway's own facts (tokens it refuses) are stored in its identity schema and published like any service's.
+builder.AddEventStore("identity");
+builder.AddMessageBus();
 builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
 builder.Services.AddHealthChecks().AddServiceHealthChecks(builder.Configuration);
 

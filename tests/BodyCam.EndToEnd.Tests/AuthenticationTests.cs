@@ -78,6 +78,34 @@ public sealed class AuthenticationTests(BodyCamSystem system)
     }
 
     [Fact]
+    public async Task A_forged_or_expired_token_is_on_the_record_naming_the_subject_it_claimed()
+    {
+        using var key = TokenForge.LoadKey(system.SigningKeyFile);
+        using var forger = RSA.Create(2048);
+        var subject = $"claimed-{Guid.NewGuid():N}"[..16];
+        var forged = TokenForge.Sign(forger, Issuer, "bodycam", DateTime.UtcNow.AddMinutes(30), Claims(subject, "supervisor"));
+        var expired = TokenForge.Sign(key, Issuer, "bodycam", DateTime.UtcNow.AddMinutes(-10), Claims(subject, "supervisor"));
+
+        foreach (var token in new[] { forged, expired })
+        {
+            using var http = system.Client(token);
+            using var response = await http.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = "CAM-X", purpose = "officer-safety", reason = "Colleague alone at a disturbance" });
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        var refusals = await Eventually.Async(async () =>
+        {
+            var items = await system.AuditEventsAsync("type=AccessRefused&limit=1000");
+            var mine = items.Where(e => e.GetProperty("actorId").GetString() == $"unverified:{subject}").ToArray();
+            return mine.Length >= 2 ? mine : null;
+        }, what: "both token refusals on the record");
+        var reasons = refusals.Select(r => r.GetProperty("data").GetProperty("reason").GetString()).ToList();
+        Assert.Contains(reasons, r => r!.Contains("signature", StringComparison.Ordinal));
+        Assert.Contains(reasons, r => r!.Contains("expired", StringComparison.Ordinal));
+        Assert.All(refusals, r => Assert.Equal("gateway", r.GetProperty("data").GetProperty("service").GetString()));
+    }
+
+    [Fact]
     public async Task A_caller_without_the_role_is_forbidden_and_the_refusal_is_audited()
     {
         using var officer = await system.ClientForAsync("officer1");

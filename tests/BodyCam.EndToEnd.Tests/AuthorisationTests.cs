@@ -302,6 +302,70 @@ public sealed class AuthorisationTests(BodyCamSystem system)
         Assert.All(all, g => Assert.Null(g.GetProperty("streamToken").GetString()));
     }
 
+    [Fact]
+    public async Task The_wearers_camera_is_told_who_may_watch_and_when_that_ends_and_can_list_them()
+    {
+        var camera = await RecordingCameraAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(45));
+        using var feed = await camera.Device.GetAsync($"api/ingest/cameras/{camera.CameraId}/notifications", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        await using var stream = await feed.Content.ReadAsStreamAsync(timeout.Token);
+        await using var events = System.Net.ServerSentEvents.SseParser.Create(stream).EnumerateAsync(timeout.Token).GetAsyncEnumerator(timeout.Token);
+        Assert.True(await events.MoveNextAsync());
+        Assert.Equal("ready", events.Current.EventType);
+
+        var grantId = await GrantAsync("officer1", camera.CameraId);
+        var granted = await NextAsync(events);
+        Assert.Equal("watch-granted", granted.Type);
+        Assert.Equal("officer1", granted.Data.GetProperty("viewerId").GetString());
+        Assert.Equal("officer-safety", granted.Data.GetProperty("purpose").GetString());
+
+        var listed = await Eventually.Async(async () =>
+        {
+            var viewers = await camera.Device.GetFromJsonAsync<JsonElement[]>($"api/ingest/cameras/{camera.CameraId}/viewers");
+            return viewers!.Length == 1 ? viewers : null;
+        }, what: "the viewer in the camera's list");
+        Assert.Equal("officer1", listed[0].GetProperty("viewerId").GetString());
+        Assert.Equal("officer", listed[0].GetProperty("role").GetString());
+
+        using var supervisor = await system.ClientForAsync("supervisor1");
+        using var revoked = await supervisor.PostAsJsonAsync($"api/authorisation/grants/{grantId}/revoke", new { reason = "Backup arrived" });
+        var ended = await NextAsync(events);
+        Assert.Equal("watch-ended", ended.Type);
+        Assert.Equal("officer1", ended.Data.GetProperty("viewerId").GetString());
+        await Eventually.Async(async () =>
+        {
+            var viewers = await camera.Device.GetFromJsonAsync<JsonElement[]>($"api/ingest/cameras/{camera.CameraId}/viewers");
+            return viewers!.Length == 0 ? viewers : null;
+        }, what: "the list to empty after the revocation");
+    }
+
+    [Fact]
+    public async Task The_wearer_lists_their_cameras_viewers_and_another_officer_may_not()
+    {
+        var camera = await RecordingCameraAsync(officerId: "officer2");
+        using var wearer = await system.ClientForAsync("officer2");
+        using var other = await system.ClientForAsync("officer3");
+
+        using var allowed = await wearer.GetAsync($"api/ingest/cameras/{camera.CameraId}/viewers");
+        using var refused = await other.GetAsync($"api/ingest/cameras/{camera.CameraId}/viewers");
+
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+    }
+
+    private static async Task<(string Type, JsonElement Data)> NextAsync(IAsyncEnumerator<System.Net.ServerSentEvents.SseItem<string>> events)
+    {
+        while (await events.MoveNextAsync())
+        {
+            if (events.Current.EventType != "heartbeat")
+            {
+                return (events.Current.EventType, JsonDocument.Parse(events.Current.Data).RootElement.Clone());
+            }
+        }
+
+        throw new Xunit.Sdk.XunitException("The notification feed ended.");
+    }
+
     /// <summary>A camera issued to an officer in command B, recording, and known as such to authorisation.</summary>
     private async Task<TestCamera> RecordingCameraAsync(string? officerId = null)
     {

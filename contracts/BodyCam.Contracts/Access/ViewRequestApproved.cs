@@ -6,6 +6,7 @@ public sealed record ViewRequestApproved(
     string CameraId,
     string? OfficerId,
     string ViewerId,
+    string ViewerRole,
     string Purpose,
     string? IncidentRef,
     string? Note,

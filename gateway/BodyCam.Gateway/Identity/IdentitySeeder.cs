@@ -67,7 +67,7 @@ public sealed class IdentitySeeder(IServiceProvider services, DemoUsers demo, IC
 
     private static async Task CreateTablesAsync(IdentityStore store, CancellationToken cancellationToken)
     {
-        // EnsureCreated would see the other services' tables in the same database and do nothing.
+        // EnsureCreated would see other tables in the same database (and Marten's in this schema) and do nothing.
         // The schema is usually made beforehand (./bodycam up gives it to this service's own role,
         // which may not create schemas): create it only where it is missing.
         var schemas = await store.Database
@@ -79,7 +79,7 @@ public sealed class IdentitySeeder(IServiceProvider services, DemoUsers demo, IC
         }
 
         var tables = await store.Database
-            .SqlQueryRaw<int>($"SELECT count(*)::int AS \"Value\" FROM information_schema.tables WHERE table_schema = '{IdentityStore.Schema}'")
+            .SqlQueryRaw<int>($"SELECT count(*)::int AS \"Value\" FROM information_schema.tables WHERE table_schema = '{IdentityStore.Schema}' AND table_name = 'OpenIddictApplications'")
             .SingleAsync(cancellationToken);
         if (tables == 0)
         {

@@ -28,7 +28,6 @@ public static class IdentityServer
         });
         builder.Services.AddSingleton<DemoUsers>();
         builder.Services.AddHostedService<IdentitySeeder>();
-        builder.Services.AddHealthChecks().AddCheck<IdentityStoreHealth>("postgres", tags: ["ready"]);
 
         builder.Services.AddOpenIddict()
             .AddCore(o => o.UseEntityFrameworkCore().UseDbContext<IdentityStore>())
@@ -58,19 +57,5 @@ public static class IdentityServer
         connect.MapTokenEndpoint();
         connect.MapDeviceClients();
         return app;
-    }
-}
-
-/// <summary>Ready only while the identity schema's database answers.</summary>
-internal sealed class IdentityStoreHealth(IServiceScopeFactory scopes) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
-{
-    public async Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
-        Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var store = scope.ServiceProvider.GetRequiredService<IdentityStore>();
-        return await store.Database.CanConnectAsync(cancellationToken)
-            ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy()
-            : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("PostgreSQL does not answer");
     }
 }

@@ -6,6 +6,8 @@ using BodyCam.Ingest.Cameras.Registering;
 using BodyCam.Ingest.Notifications.Following;
 using BodyCam.Ingest.Recording.Reporting;
 using BodyCam.Ingest.Telemetry.Reporting;
+using BodyCam.Ingest.Viewers;
+using BodyCam.Ingest.Viewers.Listing;
 using BodyCam.Ingest.WatchMe.Acknowledging;
 using BodyCam.Ingest.WatchMe.Requesting;
 using BodyCam.ServiceDefaults;
@@ -18,12 +20,15 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("ingest");
 builder.AddEventStore("ingest", options => options.Projections.Snapshot<Camera>(SnapshotLifecycle.Inline));
 builder.AddMessageBus(bus =>
+{
     bus.AddConsumer<NotificationRelay>().Endpoint(e =>
     {
         // One temporary queue per instance: every instance hears every notification.
         e.InstanceId = $"{Environment.MachineName}-{Environment.ProcessId}".ToLowerInvariant();
         e.Temporary = true;
-    }));
+    });
+    bus.AddViewerConsumers();
+});
 builder.Services.AddHttpClient<DeviceCredentials>(http =>
     http.BaseAddress = new Uri(builder.Configuration["Identity:Authority"]!));
 builder.Services.AddSingleton<KnownCameras>();
@@ -43,5 +48,6 @@ cameras.MapReportRecording();
 cameras.MapRequestWatchMe();
 cameras.MapAcknowledgeWatchMe();
 cameras.MapFollowNotifications();
+cameras.MapListViewers();
 
 app.Run();

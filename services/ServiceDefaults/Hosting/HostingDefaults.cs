@@ -149,6 +149,7 @@ public static class HostingDefaults
                 o.Authority = authority;
                 o.RequireHttpsMetadata = identity.GetValue("RequireHttpsMetadata", true);
                 o.MapInboundClaims = false;
+                o.Events = new JwtBearerEvents { OnChallenge = RecordRefusedTokenAsync };
                 o.TokenValidationParameters = new TokenValidationParameters
                 {
                     ValidIssuer = identity["Issuer"] ?? authority,
@@ -161,6 +162,44 @@ public static class HostingDefaults
 
         builder.Services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+    }
+
+    /// <summary>
+    /// A bearer token that was presented but failed validation (forged, expired, for another
+    /// audience) is a refused access: where the process has an event store it is recorded, naming
+    /// the subject the token claimed, marked unverified. A request with no token names nobody and is
+    /// only answered.
+    /// </summary>
+    private static async Task RecordRefusedTokenAsync(JwtBearerChallengeContext context)
+    {
+        if (context.AuthenticateFailure is null || context.HttpContext.RequestServices.GetService<AccessRefusals>() is not { } refusals)
+        {
+            return;
+        }
+
+        var raw = context.Request.Headers.Authorization.ToString();
+        var claimed = "unknown";
+        if (raw.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                claimed = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(raw["Bearer ".Length..].Trim()).Subject ?? "unknown";
+            }
+            catch (ArgumentException)
+            {
+                claimed = "unreadable-token";
+            }
+        }
+
+        var reason = context.AuthenticateFailure switch
+        {
+            SecurityTokenExpiredException => "The token has expired.",
+            SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => "The token's signature is not valid.",
+            SecurityTokenInvalidAudienceException => "The token is for another audience.",
+            SecurityTokenInvalidIssuerException => "The token is from another issuer.",
+            var other => $"The token was refused ({other.GetType().Name}).",
+        };
+        await refusals.RecordAsync(context.HttpContext, reason, $"unverified:{claimed}", context.HttpContext.RequestAborted);
     }
 
     private static Task WriteHealthAsync(HttpContext context, HealthReport report)

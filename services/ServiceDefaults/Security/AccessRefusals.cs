@@ -15,7 +15,11 @@ namespace BodyCam.ServiceDefaults.Security;
 /// </summary>
 public sealed class AccessRefusals(IDocumentStore store, TimeProvider time, ServiceIdentity service, ILogger<AccessRefusals> log)
 {
-    public async Task RecordAsync(HttpContext context, string reason, CancellationToken cancellationToken = default)
+    public Task RecordAsync(HttpContext context, string reason, CancellationToken cancellationToken = default) =>
+        RecordAsync(context, reason, context.User.ActorId(), cancellationToken);
+
+    /// <summary>Records a refusal for an actor the token named but did not prove (a forged or expired token).</summary>
+    public async Task RecordAsync(HttpContext context, string reason, string actorId, CancellationToken cancellationToken)
     {
         var refused = new AccessRefused(
             service.Name,
@@ -24,7 +28,7 @@ public sealed class AccessRefusals(IDocumentStore store, TimeProvider time, Serv
             context.User.RoleNames(),
             reason,
             context.ClientAddress(),
-            context.User.ActorId(),
+            actorId,
             time.GetUtcNow(),
             context.CorrelationId());
         try

@@ -80,7 +80,7 @@ public static class DecidePendingRequest
 
         var now = time.GetUtcNow();
         stream.AppendOne(approve
-            ? new ViewRequestApproved(requestId, grant.CameraId!, grant.WearerId, grant.ViewerId, grant.Purpose, grant.IncidentRef, note.Note,
+            ? new ViewRequestApproved(requestId, grant.CameraId!, grant.WearerId, grant.ViewerId, grant.ViewerRole, grant.Purpose, grant.IncidentRef, note.Note,
                 now.AddSeconds(grant.GrantSeconds), approver, now, http.CorrelationId())
             : new ViewRequestRefused(requestId, grant.CameraId!, grant.WearerId, grant.ViewerId, grant.Purpose, grant.IncidentRef, note.Note,
                 approver, now, http.CorrelationId()));

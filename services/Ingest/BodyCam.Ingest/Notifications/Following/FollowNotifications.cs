@@ -1,4 +1,5 @@
 using System.Net.ServerSentEvents;
+using BodyCam.Contracts.Access;
 using BodyCam.Contracts.Cameras;
 using BodyCam.Ingest.Devices;
 using BodyCam.ServiceDefaults.Security;
@@ -35,12 +36,45 @@ public static class FollowNotifications
 /// Relays the facts a wearer is told about to the cameras connected to this instance. Every ingest
 /// instance has its own temporary queue, so a camera hears them whichever instance it is connected to.
 /// </summary>
-public sealed class NotificationRelay(DeviceNotifications notifications) : IConsumer<WatchMeAcknowledged>
+public sealed class NotificationRelay(DeviceNotifications notifications) :
+    IConsumer<WatchMeAcknowledged>, IConsumer<ViewRequestDecided>, IConsumer<ViewRequestApproved>, IConsumer<GrantRevoked>, IConsumer<GrantExpired>
 {
     public Task Consume(ConsumeContext<WatchMeAcknowledged> context)
     {
         var m = context.Message;
         notifications.Notify(new DeviceNotification("watch-me-acknowledged", m.CameraId, m.ActorId, m.OccurredAt, m.Note));
+        return Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<ViewRequestDecided> context)
+    {
+        var m = context.Message;
+        if (m is { Decision: "granted", CameraId: { } camera })
+        {
+            notifications.Notify(new DeviceNotification("watch-granted", camera, m.ActorId, m.OccurredAt, null, m.ViewerId, m.ViewerRole, m.Purpose));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<ViewRequestApproved> context)
+    {
+        var m = context.Message;
+        notifications.Notify(new DeviceNotification("watch-granted", m.CameraId, m.ActorId, m.OccurredAt, m.Note, m.ViewerId, m.ViewerRole, m.Purpose));
+        return Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<GrantRevoked> context)
+    {
+        var m = context.Message;
+        notifications.Notify(new DeviceNotification("watch-ended", m.CameraId, m.ActorId, m.OccurredAt, m.Reason, m.ViewerId));
+        return Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<GrantExpired> context)
+    {
+        var m = context.Message;
+        notifications.Notify(new DeviceNotification("watch-ended", m.CameraId, m.ActorId, m.OccurredAt, "expired", m.ViewerId));
         return Task.CompletedTask;
     }
 }

@@ -1,0 +1,96 @@
+using BodyCam.Contracts.Access;
+using BodyCam.ServiceDefaults.Messaging;
+using Marten;
+using MassTransit;
+
+namespace BodyCam.Ingest.Viewers;
+
+/// <summary>
+/// Someone who holds a live grant to watch a camera. <see cref="Watching"/> becomes true while their
+/// player is connected, once streaming reports viewer sessions (issue 5); until then it is false.
+/// </summary>
+public sealed record CameraViewer(string GrantId, string ViewerId, string Role, string Purpose, DateTimeOffset Since, DateTimeOffset Until, bool Watching = false);
+
+/// <summary>Who may watch a camera now, kept from authorisation's grant facts.</summary>
+public sealed record CameraViewers(string Id, IReadOnlyList<CameraViewer> Viewers)
+{
+    public CameraViewers With(CameraViewer viewer) => this with { Viewers = [.. Viewers.Where(v => v.GrantId != viewer.GrantId), viewer] };
+
+    public CameraViewers Without(string grantId) => this with { Viewers = [.. Viewers.Where(v => v.GrantId != grantId)] };
+}
+
+public sealed class ViewGrantedConsumer(IDocumentStore store, TimeProvider time) : IdempotentConsumer<ViewRequestDecided>(store, time)
+{
+    protected override async Task Handle(ConsumeContext<ViewRequestDecided> context, IDocumentSession session)
+    {
+        var m = context.Message;
+        if (m is { Decision: "granted", CameraId: { } camera, ExpiresAt: { } until })
+        {
+            var current = await session.LoadAsync<CameraViewers>(camera, context.CancellationToken) ?? new CameraViewers(camera, []);
+            session.Store(current.With(new CameraViewer(m.RequestId, m.ViewerId, m.ViewerRole, m.Purpose, m.OccurredAt, until)));
+        }
+    }
+}
+
+public sealed class ViewApprovedConsumer(IDocumentStore store, TimeProvider time) : IdempotentConsumer<ViewRequestApproved>(store, time)
+{
+    protected override async Task Handle(ConsumeContext<ViewRequestApproved> context, IDocumentSession session)
+    {
+        var m = context.Message;
+        var current = await session.LoadAsync<CameraViewers>(m.CameraId, context.CancellationToken) ?? new CameraViewers(m.CameraId, []);
+        session.Store(current.With(new CameraViewer(m.RequestId, m.ViewerId, m.ViewerRole, m.Purpose, m.OccurredAt, m.ExpiresAt)));
+    }
+}
+
+public sealed class GrantExtendedConsumer(IDocumentStore store, TimeProvider time) : IdempotentConsumer<GrantExtended>(store, time)
+{
+    protected override async Task Handle(ConsumeContext<GrantExtended> context, IDocumentSession session)
+    {
+        var current = await session.LoadAsync<CameraViewers>(context.Message.CameraId, context.CancellationToken);
+        if (current?.Viewers.FirstOrDefault(v => v.GrantId == context.Message.GrantId) is { } viewer)
+        {
+            session.Store(current.With(viewer with { Until = context.Message.ExpiresAt }));
+        }
+    }
+}
+
+public sealed class GrantRevokedConsumer(IDocumentStore store, TimeProvider time) : IdempotentConsumer<GrantRevoked>(store, time)
+{
+    protected override Task Handle(ConsumeContext<GrantRevoked> context, IDocumentSession session) =>
+        GrantEnded.RemoveAsync(session, context.Message.CameraId, context.Message.GrantId, context.CancellationToken);
+}
+
+public sealed class GrantExpiredConsumer(IDocumentStore store, TimeProvider time) : IdempotentConsumer<GrantExpired>(store, time)
+{
+    protected override Task Handle(ConsumeContext<GrantExpired> context, IDocumentSession session) =>
+        GrantEnded.RemoveAsync(session, context.Message.CameraId, context.Message.GrantId, context.CancellationToken);
+}
+
+internal static class GrantEnded
+{
+    public static async Task RemoveAsync(IDocumentSession session, string cameraId, string grantId, CancellationToken cancellationToken)
+    {
+        if (await session.LoadAsync<CameraViewers>(cameraId, cancellationToken) is { } current)
+        {
+            session.Store(current.Without(grantId));
+        }
+    }
+}
+
+public static class ViewerConsumers
+{
+    public const string Endpoint = "ingest-camera-viewers";
+
+    public static void AddViewerConsumers(this IBusRegistrationConfigurator bus)
+    {
+        // One endpoint taken in order: a grant's end never overtakes its start.
+        foreach (var consumer in new[] { typeof(ViewGrantedConsumer), typeof(ViewApprovedConsumer), typeof(GrantExtendedConsumer), typeof(GrantRevokedConsumer), typeof(GrantExpiredConsumer) })
+        {
+            bus.AddConsumer(consumer).Endpoint(e =>
+            {
+                e.Name = Endpoint;
+                e.ConcurrentMessageLimit = 1;
+            });
+        }
+    }
+}
