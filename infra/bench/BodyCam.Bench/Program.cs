@@ -1,6 +1,6 @@
 using BodyCam.Bench;
 
-// ./bodycam bench [all|location|nearest] [--gateway URL] [--cameras N] [--batch N] [--rate N] [--seconds N] [--officers N]
+// ./bodycam bench [all|location|nearest|authorisation] [--gateway URL] [--cameras N] [--batch N] [--rate N] [--seconds N] [--officers N]
 var what = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "all";
 string Option(string name, string fallback)
 {
@@ -25,6 +25,12 @@ if (what is "all" or "location")
         await LocationBench.RunAsync(report, gateway, int.Parse(Option("cameras", "200")), batch,
             int.Parse(Option("rate", "10000")), TimeSpan.FromSeconds(int.Parse(Option("seconds", "15"))));
     }
+}
+
+if (what is "all" or "authorisation")
+{
+    var gateway = new Gateway(new Uri(Option("gateway", "http://127.0.0.1:8080/")), Option("password", Environment.GetEnvironmentVariable("BODYCAM_DEMO_PASSWORD") ?? "demo"));
+    await AuthorisationBench.RunAsync(report, gateway, [.. Option("decisions", "200,500").Split(',').Select(int.Parse)], TimeSpan.FromSeconds(int.Parse(Option("seconds", "15"))));
 }
 
 report.Write(output);

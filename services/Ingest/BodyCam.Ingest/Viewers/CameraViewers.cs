@@ -14,7 +14,9 @@ public sealed record CameraViewer(string GrantId, string ViewerId, string Role, 
 /// <summary>Who may watch a camera now, kept from authorisation's grant facts.</summary>
 public sealed record CameraViewers(string Id, IReadOnlyList<CameraViewer> Viewers)
 {
-    public CameraViewers With(CameraViewer viewer) => this with { Viewers = [.. Viewers.Where(v => v.GrantId != viewer.GrantId), viewer] };
+    /// <summary>Adds or replaces a viewer; grants that have run out by then are dropped.</summary>
+    public CameraViewers With(CameraViewer viewer) =>
+        this with { Viewers = [.. Viewers.Where(v => v.GrantId != viewer.GrantId && v.Until > viewer.Since), viewer] };
 
     public CameraViewers Without(string grantId) => this with { Viewers = [.. Viewers.Where(v => v.GrantId != grantId)] };
 }

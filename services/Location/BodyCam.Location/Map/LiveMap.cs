@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using BodyCam.ServiceDefaults;
 
 namespace BodyCam.Location.Map;
 
@@ -11,8 +12,6 @@ namespace BodyCam.Location.Map;
 /// </summary>
 public sealed class LiveMap
 {
-    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(15);
-
     private readonly Lock _gate = new();
     private readonly Dictionary<string, MapEntry> _entries = new(StringComparer.Ordinal);
     private readonly OfficerGrid _grid = new();
@@ -86,37 +85,10 @@ public sealed class LiveMap
         _followers[id] = channel;
         try
         {
-            yield return new MapChange("ready", null, null, null);
-            while (true)
+            await foreach (var change in EventFeeds.FollowAsync(
+                channel.Reader, new MapChange("ready", null, null, null), () => new MapChange("heartbeat", null, null, null), cancellationToken))
             {
-                // A heartbeat while nothing changes keeps proxies from closing an idle feed.
-                using var beat = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                beat.CancelAfter(HeartbeatInterval);
-                bool? more;
-                try
-                {
-                    more = await channel.Reader.WaitToReadAsync(beat.Token);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    more = null;
-                }
-
-                if (more is null)
-                {
-                    yield return new MapChange("heartbeat", null, null, null);
-                    continue;
-                }
-
-                if (more == false)
-                {
-                    yield break;
-                }
-
-                while (channel.Reader.TryRead(out var change))
-                {
-                    yield return change;
-                }
+                yield return change;
             }
         }
         finally

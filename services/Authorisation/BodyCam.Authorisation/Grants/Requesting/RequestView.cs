@@ -4,6 +4,7 @@ using BodyCam.Authorisation.Policy;
 using BodyCam.Authorisation.Tokens;
 using BodyCam.Contracts.Access;
 using BodyCam.ServiceDefaults.Security;
+using JasperFx.Events;
 using Marten;
 
 namespace BodyCam.Authorisation.Grants.Requesting;
@@ -78,10 +79,9 @@ public static partial class RequestView
                 requestId, d.Outcome.ToString().ToLowerInvariant(), known?.Id ?? request.CameraId, known?.WearerId ?? request.OfficerId,
                 viewer.ViewerId, viewer.Role, ask.Purpose, ask.Reason, ask.IncidentRef, policy.Version, d.Rule, d.Explanation,
                 expires, (int)d.Length.TotalSeconds, d.ApproverRole, http.ClientAddress(), viewer.ViewerId, now, http.CorrelationId());
-            session.Events.StartStream<ViewGrant>(ViewGrant.StreamKey(requestId), decided);
+            var stream = session.Events.StartStream<ViewGrant>(ViewGrant.StreamKey(requestId), decided);
             await session.SaveChangesAsync(cancellationToken);
-            return await session.LoadAsync<ViewGrant>(ViewGrant.StreamKey(requestId), cancellationToken)
-                ?? throw new InvalidOperationException($"Request {requestId} was stored but cannot be read back.");
+            return ViewGrant.Create(stream.Events.OfType<IEvent<ViewRequestDecided>>().Single());
         }
     }
 

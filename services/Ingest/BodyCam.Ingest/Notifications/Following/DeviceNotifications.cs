@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using BodyCam.ServiceDefaults;
 
 namespace BodyCam.Ingest.Notifications.Following;
 
@@ -15,8 +16,6 @@ public sealed record DeviceNotification(string Type, string CameraId, string Act
 /// </summary>
 public sealed class DeviceNotifications
 {
-    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(15);
-
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<Guid, Channel<DeviceNotification>>> _listeners = new(StringComparer.Ordinal);
 
     public async IAsyncEnumerable<DeviceNotification> FollowAsync(string cameraId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
@@ -26,37 +25,13 @@ public sealed class DeviceNotifications
         _listeners.GetOrAdd(cameraId, _ => new())[id] = channel;
         try
         {
-            yield return new DeviceNotification("ready", cameraId, "ingest", DateTimeOffset.UtcNow);
-            while (true)
+            await foreach (var notification in EventFeeds.FollowAsync(
+                channel.Reader,
+                new DeviceNotification("ready", cameraId, "ingest", DateTimeOffset.UtcNow),
+                () => new DeviceNotification("heartbeat", cameraId, "ingest", DateTimeOffset.UtcNow),
+                cancellationToken))
             {
-                // A heartbeat while nothing happens keeps proxies from closing an idle feed.
-                using var beat = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                beat.CancelAfter(HeartbeatInterval);
-                bool? more;
-                try
-                {
-                    more = await channel.Reader.WaitToReadAsync(beat.Token);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    more = null;
-                }
-
-                if (more is null)
-                {
-                    yield return new DeviceNotification("heartbeat", cameraId, "ingest", DateTimeOffset.UtcNow);
-                    continue;
-                }
-
-                if (more == false)
-                {
-                    yield break;
-                }
-
-                while (channel.Reader.TryRead(out var notification))
-                {
-                    yield return notification;
-                }
+                yield return notification;
             }
         }
         finally
