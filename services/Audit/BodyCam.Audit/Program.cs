@@ -1,4 +1,5 @@
 using BodyCam.Audit.Chain;
+using BodyCam.Audit.Chain.Verifying;
 using BodyCam.Audit.Events.Querying;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.EventStore;
@@ -26,5 +27,6 @@ app.UseServiceDefaults();
 
 var audit = app.MapGroup("/api/audit").WithTags("Audit");
 audit.MapQueryEvents();
+audit.MapVerifyChain();
 
 app.Run();

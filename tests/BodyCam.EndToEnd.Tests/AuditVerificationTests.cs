@@ -1,0 +1,95 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using BodyCam.Testing;
+using Npgsql;
+using Xunit;
+
+namespace BodyCam.EndToEnd.Tests;
+
+/// <summary>Anyone with compliance rights can check the chain, and a row changed behind audit's back is found at its exact place.</summary>
+[Collection(SystemCollection.Name)]
+public sealed class AuditVerificationTests(BodyCamSystem system)
+{
+    [Fact]
+    public async Task A_row_changed_directly_in_PostgreSQL_is_found_at_its_exact_sequence_number()
+    {
+        var cameraId = Api.NewCameraId();
+        await system.RegisterCameraAsync(cameraId);
+        var entries = await system.AuditEventsEventuallyAsync($"cameraId={cameraId}", count: 2);
+        var documentSeq = entries[0].GetProperty("seq").GetInt64();
+        var eventSeq = entries[1].GetProperty("seq").GetInt64();
+        Assert.True((await VerifyAsync()).GetProperty("ok").GetBoolean(), "the chain should verify before anyone touches it");
+
+        // Someone with database access rewrites who registered the camera, in the query documents only.
+        var originalDocument = await ExecuteAsync(
+            "UPDATE audit.mt_doc_auditentry SET data = jsonb_set(data, '{actorId}', '\"mallory\"') WHERE id = @seq RETURNING data::text", documentSeq, null);
+        var afterDocument = await VerifyAsync();
+        await ExecuteAsync("UPDATE audit.mt_doc_auditentry SET data = @original::jsonb WHERE id = @seq RETURNING data::text", documentSeq, originalDocument);
+
+        // Then in the chain's own event stream.
+        var originalEvent = await ExecuteAsync(
+            "UPDATE audit.mt_events SET data = jsonb_set(data, '{entry,actorId}', '\"mallory\"') WHERE stream_id = 'audit-chain' AND version = @seq RETURNING data::text", eventSeq, null);
+        var afterEvent = await VerifyAsync();
+        await ExecuteAsync("UPDATE audit.mt_events SET data = @original::jsonb WHERE stream_id = 'audit-chain' AND version = @seq RETURNING data::text", eventSeq, originalEvent);
+
+        Assert.False(afterDocument.GetProperty("ok").GetBoolean());
+        Assert.Equal(documentSeq, afterDocument.GetProperty("firstBrokenSeq").GetInt64());
+        Assert.Contains("query document", afterDocument.GetProperty("problem").GetString(), StringComparison.Ordinal);
+        Assert.False(afterEvent.GetProperty("ok").GetBoolean());
+        Assert.Equal(eventSeq, afterEvent.GetProperty("firstBrokenSeq").GetInt64());
+        Assert.Contains("hash", afterEvent.GetProperty("problem").GetString(), StringComparison.Ordinal);
+        var restored = await VerifyAsync();
+        Assert.True(restored.GetProperty("ok").GetBoolean(), restored.GetRawText());
+    }
+
+    [Theory]
+    [InlineData("from=0")]
+    [InlineData("from=5&to=4")]
+    public async Task A_bad_range_is_a_400(string query)
+    {
+        using var compliance = await system.ClientForAsync("compliance1");
+
+        using var response = await compliance.GetAsync($"api/audit/verify?{query}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Only_compliance_and_admin_verify()
+    {
+        using var officer = await system.ClientForAsync("officer1");
+
+        using var response = await officer.GetAsync("api/audit/verify");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    private async Task<JsonElement> VerifyAsync()
+    {
+        using var compliance = await system.ClientForAsync("compliance1");
+        return await compliance.GetFromJsonAsync<JsonElement>("api/audit/verify");
+    }
+
+    /// <summary>Runs an update and returns the row's data as it was before.</summary>
+    private async Task<string> ExecuteAsync(string sql, long seq, string? original)
+    {
+        await using var connection = new NpgsqlConnection(system.Database);
+        await connection.OpenAsync();
+        await using var before = new NpgsqlCommand(
+            sql.Contains("mt_events", StringComparison.Ordinal)
+                ? "SELECT data::text FROM audit.mt_events WHERE stream_id = 'audit-chain' AND version = @seq"
+                : "SELECT data::text FROM audit.mt_doc_auditentry WHERE id = @seq", connection);
+        before.Parameters.AddWithValue("seq", seq);
+        var previous = (string)(await before.ExecuteScalarAsync())!;
+        await using var update = new NpgsqlCommand(sql, connection);
+        update.Parameters.AddWithValue("seq", seq);
+        if (original is not null)
+        {
+            update.Parameters.AddWithValue("original", original);
+        }
+
+        Assert.NotNull(await update.ExecuteScalarAsync());
+        return previous;
+    }
+}
