@@ -43,6 +43,38 @@ public sealed class AuditVerificationTests(BodyCamSystem system)
         Assert.True(restored.GetProperty("ok").GetBoolean(), restored.GetRawText());
     }
 
+    [Fact]
+    public async Task A_checkpoint_verifies_with_the_published_key_and_fails_with_another()
+    {
+        var cameraId = Api.NewCameraId();
+        await system.RegisterCameraAsync(cameraId);
+        var entry = (await system.AuditEventsEventuallyAsync($"cameraId={cameraId}", count: 2))[^1];
+        var seq = entry.GetProperty("seq").GetInt64();
+        using var compliance = await system.ClientForAsync("compliance1");
+
+        // Checkpoints are signed every few seconds: wait for one that covers this entry.
+        var list = await Eventually.Async(async () =>
+        {
+            var answer = await compliance.GetFromJsonAsync<JsonElement>("api/audit/checkpoints?limit=1");
+            var newest = answer.GetProperty("checkpoints").EnumerateArray().FirstOrDefault();
+            return newest.ValueKind == JsonValueKind.Object && newest.GetProperty("id").GetInt64() >= seq ? (object)answer : null;
+        }, TimeSpan.FromSeconds(30), "a checkpoint covering the new entry");
+        var published = (JsonElement)list;
+        var checkpoint = published.GetProperty("checkpoints")[0];
+        var signed = System.Text.Encoding.UTF8.GetBytes(
+            $"{checkpoint.GetProperty("id").GetInt64()}\n{checkpoint.GetProperty("hash").GetString()}\n{checkpoint.GetProperty("at").GetDateTimeOffset().UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'}");
+        var signature = Convert.FromBase64String(checkpoint.GetProperty("signature").GetString()!);
+        using var key = System.Security.Cryptography.RSA.Create();
+        key.ImportFromPem(published.GetProperty("publicKeyPem").GetString());
+        using var another = System.Security.Cryptography.RSA.Create(2048);
+
+        Assert.True(key.VerifyData(signed, signature, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1));
+        Assert.False(another.VerifyData(signed, signature, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1));
+        var verified = await VerifyAsync();
+        Assert.True(verified.GetProperty("ok").GetBoolean(), verified.GetRawText());
+        Assert.True(verified.GetProperty("lastCheckpoint").GetProperty("id").GetInt64() >= seq);
+    }
+
     [Theory]
     [InlineData("from=0")]
     [InlineData("from=5&to=4")]

@@ -68,6 +68,8 @@ public sealed class BodyCamSystem : IAsyncLifetime
     public Dictionary<string, string> EnvironmentFor(string name, string? rabbitMq = null) => new()
     {
         ["Authorisation__PolicyFile"] = PolicyFile,
+        ["Authorisation__SigningKeyFile"] = Path.Combine(Path.GetDirectoryName(SigningKeyFile)!, "stream-token-signing.pem"),
+        ["Audit__SigningKeyFile"] = Path.Combine(Path.GetDirectoryName(SigningKeyFile)!, "audit-checkpoint-signing.pem"),
         ["ConnectionStrings__postgres"] = Database,
         ["ConnectionStrings__rabbitmq"] = rabbitMq ?? RabbitMq,
         ["Identity__Authority"] = $"http://127.0.0.1:{_gatewayPort}/",

@@ -1,4 +1,5 @@
 using BodyCam.Audit.Chain;
+using BodyCam.Audit.Chain.Checkpoints;
 using BodyCam.Audit.Chain.Verifying;
 using BodyCam.Audit.Events.Querying;
 using BodyCam.ServiceDefaults;
@@ -21,6 +22,8 @@ builder.AddEventStore("audit", options =>
 builder.AddMessageBus(bus => bus.AddRecordingConsumers());
 builder.Services.AddSingleton<AuditChain>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditChain>());
+builder.Services.AddSingleton<CheckpointSigner>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<CheckpointSigner>());
 
 var app = builder.Build();
 app.UseServiceDefaults();
@@ -28,5 +31,6 @@ app.UseServiceDefaults();
 var audit = app.MapGroup("/api/audit").WithTags("Audit");
 audit.MapQueryEvents();
 audit.MapVerifyChain();
+audit.MapListCheckpoints();
 
 app.Run();

@@ -1,3 +1,4 @@
+using BodyCam.Audit.Chain.Checkpoints;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
@@ -7,13 +8,10 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace BodyCam.Audit.Chain.Verifying;
 
 /// <summary>
-/// The outcome of checking a range of the chain: where it first breaks, and why.
-/// <see cref="LastCheckpoint"/> stays null until signed checkpoints exist (issue 6).
+/// The outcome of checking a range of the chain: where it first breaks, and why, and the latest
+/// signed checkpoint inside the range (its hash matched the entry and its signature the key).
 /// </summary>
-public sealed record ChainVerification(long From, long To, long Checked, bool Ok, long? FirstBrokenSeq, string? Problem)
-{
-    public object? LastCheckpoint => null;
-}
+public sealed record ChainVerification(long From, long To, long Checked, bool Ok, long? FirstBrokenSeq, string? Problem, Checkpoint? LastCheckpoint = null);
 
 /// <summary>
 /// <c>GET /api/audit/verify?from=&amp;to=</c>: recomputes every entry's hash in a range of sequence
@@ -33,7 +31,7 @@ public static class VerifyChain
             .WithSummary("Check a range of the audit chain; names the first broken sequence number.");
 
     private static async Task<Results<Ok<ChainVerification>, ValidationProblem>> HandleAsync(
-        IQuerySession session, CancellationToken cancellationToken, long? from = null, long? to = null)
+        IQuerySession session, CheckpointSigner signer, CancellationToken cancellationToken, long? from = null, long? to = null)
     {
         var state = await session.Events.FetchStreamStateAsync(AuditChain.StreamKey, cancellationToken);
         var head = state?.Version ?? 0;
@@ -54,7 +52,26 @@ public static class VerifyChain
             return Problem.Invalid("to", $"Verify at most {MaxRange:N0} entries at a time.");
         }
 
-        return TypedResults.Ok(await VerifyAsync(session, start, end, cancellationToken));
+        var verified = await VerifyAsync(session, start, end, cancellationToken);
+        if (!verified.Ok)
+        {
+            return TypedResults.Ok(verified);
+        }
+
+        // The newest checkpoint in range must name the hash the chain has there, signed by audit's key.
+        var checkpoint = await session.Query<Checkpoint>().Where(c => c.Id >= start && c.Id <= end).OrderByDescending(c => c.Id).FirstOrDefaultAsync(cancellationToken);
+        if (checkpoint is not null)
+        {
+            var entry = await session.LoadAsync<AuditEntry>(checkpoint.Id, cancellationToken);
+            using var key = System.Security.Cryptography.RSA.Create();
+            key.ImportFromPem(signer.PublicKey.Pem);
+            if (entry?.Hash != checkpoint.Hash || !checkpoint.IsSignedBy(key))
+            {
+                return TypedResults.Ok(verified with { Ok = false, FirstBrokenSeq = checkpoint.Id, Problem = $"Checkpoint {checkpoint.Id} does not match the chain or its signature.", LastCheckpoint = checkpoint });
+            }
+        }
+
+        return TypedResults.Ok(verified with { LastCheckpoint = checkpoint });
     }
 
     public static async Task<ChainVerification> VerifyAsync(IQuerySession session, long from, long to, CancellationToken cancellationToken)
