@@ -87,6 +87,20 @@ public sealed class AuditVerificationTests(BodyCamSystem system)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("incidentRef=I&cameraId=C")]
+    [InlineData("cameraId=C&from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z")]
+    [InlineData("cameraId=C&from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z")]
+    public async Task A_timeline_asked_for_neither_or_both_or_a_bad_window_is_a_400(string query)
+    {
+        using var compliance = await system.ClientForAsync("compliance1");
+
+        using var response = await compliance.GetAsync($"api/audit/timeline?{query}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
     [Fact]
     public async Task Only_compliance_and_admin_verify()
     {

@@ -366,6 +366,37 @@ public sealed class AuthorisationTests(BodyCamSystem system)
         throw new Xunit.Sdk.XunitException("The notification feed ended.");
     }
 
+    [Fact]
+    public async Task An_incidents_timeline_tells_the_whole_story_in_order()
+    {
+        var camera = await RecordingCameraAsync();
+        await camera.ReportAtAsync(Spot.Random());
+        var incident = $"INC-{Guid.NewGuid():N}"[..14];
+        using var control = await system.ClientForAsync("control1");
+        using var supervisor = await system.ClientForAsync("supervisor1");
+        using var asked = await control.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = camera.CameraId, purpose = "evidence-advice", reason = Reason, incidentRef = incident });
+        var requestId = (await asked.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("requestId").GetString();
+        using var approved = await supervisor.PostAsJsonAsync($"api/authorisation/view-requests/{requestId}/approve", new { note = "agreed" });
+        using var revoked = await supervisor.PostAsJsonAsync($"api/authorisation/grants/{requestId}/revoke", new { reason = "Evidence captured" });
+        Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        using var compliance = await system.ClientForAsync("compliance1");
+
+        var timeline = await Eventually.Async(async () =>
+        {
+            var answer = await compliance.GetFromJsonAsync<JsonElement>($"api/audit/timeline?incidentRef={incident}");
+            return answer.GetProperty("items").EnumerateArray().Any(i => i.GetProperty("type").GetString() == "GrantRevoked") ? (object)answer : null;
+        }, what: "the revocation in the incident's timeline");
+        var items = ((JsonElement)timeline).GetProperty("items").EnumerateArray().ToList();
+
+        string[] story = ["RecordingStarted", "TelemetryReported", "ViewRequestDecided", "ViewRequestApproved", "GrantRevoked"];
+        var positions = story.Select(type => items.FindIndex(i => i.GetProperty("type").GetString() == type)).ToList();
+        Assert.All(positions.Zip(story), p => Assert.True(p.First >= 0, $"{p.Second} is missing from the timeline"));
+        Assert.Equal(positions.Order(), positions);
+        var times = items.Select(i => i.GetProperty("at").GetDateTimeOffset()).ToList();
+        Assert.Equal(times.Order(), times);
+        Assert.Equal(camera.CameraId, Assert.Single(((JsonElement)timeline).GetProperty("cameraIds").EnumerateArray()).GetString());
+    }
+
     /// <summary>A camera issued to an officer in command B, recording, and known as such to authorisation.</summary>
     private async Task<TestCamera> RecordingCameraAsync(string? officerId = null)
     {

@@ -2,6 +2,7 @@ using BodyCam.Audit.Chain;
 using BodyCam.Audit.Chain.Checkpoints;
 using BodyCam.Audit.Chain.Verifying;
 using BodyCam.Audit.Events.Querying;
+using BodyCam.Audit.Events.Replaying;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.EventStore;
 using BodyCam.ServiceDefaults.Messaging;
@@ -32,5 +33,6 @@ var audit = app.MapGroup("/api/audit").WithTags("Audit");
 audit.MapQueryEvents();
 audit.MapVerifyChain();
 audit.MapListCheckpoints();
+audit.MapReplayTimeline();
 
 app.Run();
