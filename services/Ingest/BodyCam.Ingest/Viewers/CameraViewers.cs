@@ -2,6 +2,7 @@ using BodyCam.Contracts.Access;
 using BodyCam.ServiceDefaults.Messaging;
 using Marten;
 using MassTransit;
+using MassTransit.Middleware;
 
 namespace BodyCam.Ingest.Viewers;
 
@@ -83,16 +84,38 @@ public static class ViewerConsumers
 {
     public const string Endpoint = "ingest-camera-viewers";
 
+    public const int Partitions = 16;
+
     public static void AddViewerConsumers(this IBusRegistrationConfigurator bus)
     {
-        // One endpoint taken in order: a grant's end never overtakes its start.
         foreach (var consumer in new[] { typeof(ViewGrantedConsumer), typeof(ViewApprovedConsumer), typeof(GrantExtendedConsumer), typeof(GrantRevokedConsumer), typeof(GrantExpiredConsumer) })
         {
             bus.AddConsumer(consumer).Endpoint(e =>
             {
                 e.Name = Endpoint;
-                e.ConcurrentMessageLimit = 1;
+                e.ConcurrentMessageLimit = Partitions;
             });
         }
+
+        // One partition per camera: a camera's grant facts apply in order (an end never overtakes its
+        // start) while different cameras' go side by side. One at a time for all cameras drained
+        // only about 400 facts a second (measured under the authorisation benchmark).
+        bus.AddConfigureEndpointsCallback((name, endpoint) =>
+        {
+            if (name != Endpoint)
+            {
+                return;
+            }
+
+            var byCamera = new Partitioner(Partitions, new Murmur3UnsafeHashGenerator());
+            endpoint.UsePartitioner<ViewRequestDecided>(byCamera, c => KeyOf(c.Message.CameraId));
+            endpoint.UsePartitioner<ViewRequestApproved>(byCamera, c => KeyOf(c.Message.CameraId));
+            endpoint.UsePartitioner<GrantExtended>(byCamera, c => KeyOf(c.Message.CameraId));
+            endpoint.UsePartitioner<GrantRevoked>(byCamera, c => KeyOf(c.Message.CameraId));
+            endpoint.UsePartitioner<GrantExpired>(byCamera, c => KeyOf(c.Message.CameraId));
+        });
     }
+
+    private static Guid KeyOf(string? cameraId) =>
+        new(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(cameraId ?? "")).AsSpan(0, 16));
 }
