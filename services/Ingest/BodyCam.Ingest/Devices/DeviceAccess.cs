@@ -22,6 +22,29 @@ public static class DeviceAccess
         return Problem.Forbidden($"This token may not speak for camera '{cameraId}'.");
     }
 
+    /// <summary>
+    /// For a device reporting a fact about its own camera, as of <paramref name="at"/>: refuses a token
+    /// of another camera (recorded), a time ahead of the clock, and an unknown camera; otherwise opens
+    /// the camera's stream for writing.
+    /// </summary>
+    public static async Task<(JasperFx.Events.IEventStream<Cameras.Camera>? Stream, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? Refusal)> OpenOwnCameraAsync(
+        HttpContext http, string cameraId, DateTimeOffset at, IDocumentSession session, AccessRefusals refusals, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (await RefuseUnlessOwnCameraAsync(http, cameraId, refusals) is { } refused)
+        {
+            return (null, refused);
+        }
+
+        if (at > time.GetUtcNow() + Telemetry.Reporting.ReportTelemetry.MaxClockAhead)
+        {
+            return (null, TypedResults.Problem("at is in the future: check the camera's clock.", statusCode: StatusCodes.Status400BadRequest,
+                title: "The request is not valid", type: ProblemTypes.InvalidRequest));
+        }
+
+        var stream = await session.Events.FetchForWriting<Cameras.Camera>(Cameras.CameraStream.Key(cameraId), cancellationToken);
+        return stream.Aggregate is null ? (null, Problem.NotFound($"No camera '{cameraId}' is registered.")) : (stream, null);
+    }
+
     /// <summary>The camera's current state, or null when no such camera is registered.</summary>
     public static Task<Cameras.Camera?> FindAsync(IQuerySession session, string cameraId, CancellationToken cancellationToken) =>
         Cameras.CameraStream.IsValidId(cameraId)

@@ -39,22 +39,13 @@ public static class ReportRecording
         string cameraId, RecordingReport report, HttpContext http, IDocumentSession session, AccessRefusals refusals,
         TimeProvider time, CancellationToken cancellationToken)
     {
-        if (await DeviceAccess.RefuseUnlessOwnCameraAsync(http, cameraId, refusals) is { } refused)
+        var (stream, refused) = await DeviceAccess.OpenOwnCameraAsync(http, cameraId, report.At, session, refusals, time, cancellationToken);
+        if (refused is not null)
         {
             return refused;
         }
 
-        if (report.At > time.GetUtcNow() + Telemetry.Reporting.ReportTelemetry.MaxClockAhead)
-        {
-            return Problem.Invalid("at", "at is in the future: check the camera's clock.");
-        }
-
-        var stream = await session.Events.FetchForWriting<Camera>(CameraStream.Key(cameraId), cancellationToken);
-        if (stream.Aggregate is not { } camera)
-        {
-            return Problem.NotFound($"No camera '{cameraId}' is registered.");
-        }
-
+        var camera = stream!.Aggregate!;
         var recording = report.State == RecordingState.Recording;
         var stale = camera.RecordingChangedAt is { } changed && report.At < changed;
         if (camera.Recording == recording || stale)

@@ -29,7 +29,8 @@ public static class RequestWatchMe
         string cameraId, WatchMeRequest request, HttpContext http, IDocumentSession session, AccessRefusals refusals,
         TimeProvider time, CancellationToken cancellationToken)
     {
-        if (await DeviceAccess.RefuseUnlessOwnCameraAsync(http, cameraId, refusals) is { } refused)
+        var (stream, refused) = await DeviceAccess.OpenOwnCameraAsync(http, cameraId, request.At, session, refusals, time, cancellationToken);
+        if (refused is not null)
         {
             return refused;
         }
@@ -39,17 +40,7 @@ public static class RequestWatchMe
             return Problem.Invalid("note", $"A note is at most {MaxNoteLength} characters.");
         }
 
-        if (request.At > time.GetUtcNow() + Telemetry.Reporting.ReportTelemetry.MaxClockAhead)
-        {
-            return Problem.Invalid("at", "at is in the future: check the camera's clock.");
-        }
-
-        var stream = await session.Events.FetchForWriting<Camera>(CameraStream.Key(cameraId), cancellationToken);
-        if (stream.Aggregate is not { } camera)
-        {
-            return Problem.NotFound($"No camera '{cameraId}' is registered.");
-        }
-
+        var camera = stream!.Aggregate!;
         var at = request.At.ToUniversalTime();
         stream.AppendOne(new WatchMeRequested(cameraId, camera.Assignment?.OfficerId, request.Note?.Trim(), http.User.ActorId(), at, http.CorrelationId()));
         await session.SaveChangesAsync(cancellationToken);
