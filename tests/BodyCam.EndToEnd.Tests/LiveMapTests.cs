@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using BodyCam.Testing;
+using MassTransit;
 using Xunit;
 
 namespace BodyCam.EndToEnd.Tests;
@@ -235,6 +236,42 @@ public sealed class LiveMapTests(BodyCamSystem system)
         Assert.Equal("C", listed.GetProperty("assignment").GetProperty("command").GetString());
         Assert.True(listed.GetProperty("recording").GetBoolean());
         Assert.True(listed.GetProperty("lastSeen").GetDateTimeOffset() >= at.AddMilliseconds(-1));
+    }
+
+    [Fact]
+    public async Task Streaming_facts_show_on_the_map_as_live_and_the_number_watching()
+    {
+        var here = Spot.Random();
+        var camera = await system.EnlistAsync();
+        await camera.ReportAtAsync(here);
+        await system.MapEventuallyAsync($"bbox={here.Box}", f => f.Length == 1, "the officer on the map");
+        var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
+        {
+            cfg.Host(new Uri(system.RabbitMq));
+            cfg.Publish<BodyCam.Contracts.IIntegrationEvent>(p => p.Exclude = true);
+        });
+        await bus.StartAsync();
+        try
+        {
+            // What streaming publishes when the camera's media arrives and two viewers join.
+            var now = DateTimeOffset.UtcNow;
+            await bus.Publish(new BodyCam.Contracts.Streaming.StreamWentLive(camera.CameraId, "streaming", now, Guid.NewGuid()));
+            await bus.Publish(new BodyCam.Contracts.Streaming.ViewerSessionStarted("s1", camera.CameraId, "control1", "g1", "control1", now, Guid.NewGuid()));
+            await bus.Publish(new BodyCam.Contracts.Streaming.ViewerSessionStarted("s2", camera.CameraId, "officer1", "g2", "officer1", now, Guid.NewGuid()));
+            var watched = await system.MapEventuallyAsync($"bbox={here.Box}",
+                f => f.Length == 1 && f[0].GetProperty("properties").GetProperty("viewers").GetInt32() == 2, "two viewers on the map");
+            Assert.True(watched[0].GetProperty("properties").GetProperty("live").GetBoolean());
+
+            await bus.Publish(new BodyCam.Contracts.Streaming.ViewerSessionEnded("s1", camera.CameraId, "control1", "g1", 1000, 2000, "viewer-left", "control1", now, Guid.NewGuid()));
+            await bus.Publish(new BodyCam.Contracts.Streaming.StreamEnded(camera.CameraId, "recording-stopped", "streaming", now, Guid.NewGuid()));
+            var ended = await system.MapEventuallyAsync($"bbox={here.Box}",
+                f => f.Length == 1 && !f[0].GetProperty("properties").GetProperty("live").GetBoolean(), "the stream ended on the map");
+            Assert.Equal(0, ended[0].GetProperty("properties").GetProperty("viewers").GetInt32());
+        }
+        finally
+        {
+            await bus.StopAsync();
+        }
     }
 
     private static List<string> Describe(JsonElement[] features) =>

@@ -84,7 +84,11 @@ public static class CameraFactConsumers
 
     public static void AddCameraFactConsumers(this IBusRegistrationConfigurator bus)
     {
-        foreach (var consumer in new[] { typeof(CameraAssignedConsumer), typeof(CameraDockedConsumer), typeof(RecordingStartedConsumer), typeof(RecordingStoppedConsumer) })
+        foreach (var consumer in new[]
+        {
+            typeof(CameraAssignedConsumer), typeof(CameraDockedConsumer), typeof(RecordingStartedConsumer), typeof(RecordingStoppedConsumer),
+            typeof(StreamWentLiveConsumer), typeof(StreamEndedConsumer), typeof(ViewerSessionStartedConsumer), typeof(ViewerSessionEndedConsumer),
+        })
         {
             bus.AddConsumer(consumer).Endpoint(e =>
             {

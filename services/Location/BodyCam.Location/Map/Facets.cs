@@ -25,3 +25,6 @@ public sealed record AssignmentPeriod(string Id, string CameraId, string Officer
 {
     public static string IdOf(string cameraId, DateTimeOffset since) => $"{cameraId}@{since.UtcTicks}";
 }
+
+/// <summary>Whether a camera's media is live in streaming, and the viewer sessions open on it.</summary>
+public sealed record StreamingFacet(string Id, bool Live, DateTimeOffset ChangedAt, IReadOnlyList<string> OpenSessions);

@@ -47,6 +47,9 @@ public sealed class LiveMap
             ? e
             : e with { Recording = recording, RecordingChangedAt = changedAt });
 
+    public void Stream(string cameraId, bool live, int viewers) =>
+        Change(cameraId, e => e with { Live = live, Viewers = viewers });
+
     public void Move(string cameraId, PositionFacet p) =>
         Change(cameraId, e => e.At is { } last && p.At <= last
             ? e

@@ -20,6 +20,11 @@ public sealed class MapLoader(IDocumentStore store, LiveMap map, OperationAreas 
             map.Record(r.Id, r.Recording, r.ChangedAt);
         }
 
+        foreach (var s in await session.Query<StreamingFacet>().ToListAsync(cancellationToken))
+        {
+            map.Stream(s.Id, s.Live, s.OpenSessions.Count);
+        }
+
         foreach (var p in await session.Query<PositionFacet>().ToListAsync(cancellationToken))
         {
             map.Move(p.Id, p);
