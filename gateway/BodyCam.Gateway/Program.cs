@@ -15,6 +15,7 @@ builder.Services.AddHealthChecks().AddServiceHealthChecks(builder.Configuration)
 
 var app = builder.Build();
 app.UseServiceDefaults();
+app.UseLivePushLimits();
 app.MapIdentityEndpoints();
 app.MapReverseProxy();
 

@@ -1,14 +1,39 @@
-using BodyCam.Streaming.Cameras;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.EventStore;
 using BodyCam.ServiceDefaults.Messaging;
+using BodyCam.Streaming.Cameras;
+using BodyCam.Streaming.Grants;
+using BodyCam.Streaming.Listing;
+using BodyCam.Streaming.Live;
+using BodyCam.Streaming.Pushing;
+using BodyCam.Streaming.Records;
+using BodyCam.Streaming.Viewing;
+using BodyCam.Streaming.Viewing.Hls;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("streaming");
 builder.AddEventStore("streaming");
-builder.AddMessageBus(bus => bus.AddConsumer<CameraRegisteredConsumer>());
+builder.Services.AddSingleton<CameraBook>();
+builder.Services.AddSingleton<GrantBook>();
+builder.Services.AddSingleton<LiveRecords>();
+builder.Services.AddSingleton<LiveStreams>();
+builder.Services.AddSingleton<ViewerAdmission>();
+builder.Services.AddHttpClient(nameof(StreamTokenVerifier));
+builder.Services.AddSingleton<StreamTokenVerifier>();
+// Registered before the bus: cameras and grants are in memory before any fact arrives.
+builder.Services.AddHostedService<FactsLoader>();
+builder.Services.AddHostedService<LiveKeeper>();
+builder.AddMessageBus(bus => bus.AddStreamingFactConsumers());
 
 var app = builder.Build();
 app.UseServiceDefaults();
+app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
+
+var streaming = app.MapGroup("/api/streaming").WithTags("Streaming");
+streaming.MapGroup("/cameras").MapPushLive();
+streaming.MapListStreams();
+var live = app.MapGroup("/live").WithTags("Live media");
+live.MapWatchOverWebSocket();
+live.MapWatchOverHls();
 
 app.Run();

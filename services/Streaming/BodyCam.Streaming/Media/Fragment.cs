@@ -1,0 +1,268 @@
+using System.Buffers;
+using System.Buffers.Binary;
+
+namespace BodyCam.Streaming.Media;
+
+/// <summary>
+/// One moof + mdat as the camera sent it, held in one buffer rented from the pool and shared by
+/// every viewer: nothing is copied per viewer. The stream holds one reference while the fragment is
+/// in its window and each viewer's queue holds one until it is sent; the last release returns the
+/// buffer to the pool.
+/// </summary>
+public sealed class Fragment
+{
+    private byte[]? _buffer;
+    private int _references = 1;
+
+    internal Fragment(byte[] buffer, int length, uint sequenceNumber, bool startsWithKeyframe, TimeSpan duration, long receivedTimestamp)
+    {
+        _buffer = buffer;
+        Length = length;
+        SequenceNumber = sequenceNumber;
+        StartsWithKeyframe = startsWithKeyframe;
+        Duration = duration;
+        ReceivedTimestamp = receivedTimestamp;
+    }
+
+    public int Length { get; }
+
+    /// <summary>The camera's <c>mfhd</c> sequence number.</summary>
+    public uint SequenceNumber { get; }
+
+    /// <summary>Whether a decoder can start here: the video track's first sample is a sync sample.</summary>
+    public bool StartsWithKeyframe { get; }
+
+    /// <summary>How much media it holds (of its video track, else its first track).</summary>
+    public TimeSpan Duration { get; }
+
+    /// <summary>When its last byte arrived (<see cref="System.Diagnostics.Stopwatch"/> ticks).</summary>
+    public long ReceivedTimestamp { get; }
+
+    /// <summary>The bytes; valid only while the caller holds a reference.</summary>
+    public ReadOnlyMemory<byte> Bytes => (_buffer ?? throw new ObjectDisposedException(nameof(Fragment))).AsMemory(0, Length);
+
+    /// <summary>Takes one more reference, unless the fragment has already gone back to the pool.</summary>
+    public bool TryRetain()
+    {
+        var current = Volatile.Read(ref _references);
+        while (current > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref _references, current + 1, current);
+            if (seen == current)
+            {
+                return true;
+            }
+
+            current = seen;
+        }
+
+        return false;
+    }
+
+    public void Release()
+    {
+        var left = Interlocked.Decrement(ref _references);
+        if (left == 0)
+        {
+            var buffer = Interlocked.Exchange(ref _buffer, null);
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+        else if (left < 0)
+        {
+            throw new InvalidOperationException("A fragment was released more often than it was retained.");
+        }
+    }
+
+    /// <summary>
+    /// Reads the moof at the start of <paramref name="buffer"/> (moof + mdat, <paramref name="length"/>
+    /// bytes) and, when <paramref name="timeline"/> carries an offset from an earlier push, shifts its
+    /// decode times so a reconnecting camera continues the stream it had.
+    /// </summary>
+    internal static Fragment Read(byte[] buffer, int length, int moofEnd, InitSegment init, Timeline timeline, long receivedTimestamp)
+    {
+        uint sequence = 0;
+        bool? keyframe = null;
+        var duration = TimeSpan.Zero;
+        foreach (var box in Mp4Box.Children(buffer, 8, moofEnd))
+        {
+            if (box.Type == BoxType.Mfhd && box.End - box.PayloadStart >= 8)
+            {
+                sequence = BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(box.PayloadStart + 4));
+            }
+            else if (box.Type == BoxType.Traf)
+            {
+                var run = ReadTrackRun(buffer, box, init, timeline);
+                if (run.Track.IsVideo || keyframe is null)
+                {
+                    keyframe = run.Track.IsVideo ? run.StartsWithSync : keyframe ?? (init.Video is null && run.StartsWithSync);
+                    duration = TimeSpan.FromSeconds((double)run.Duration / run.Track.Timescale);
+                }
+            }
+        }
+
+        if (keyframe is null)
+        {
+            throw new MediaRejectedException(MediaProblem.BadBox, "A moof box has no track fragment (traf).");
+        }
+
+        return new Fragment(buffer, length, sequence, keyframe.Value, duration, receivedTimestamp);
+    }
+
+    private static (TrackInfo Track, bool StartsWithSync, ulong Duration) ReadTrackRun(byte[] buffer, Mp4Box traf, InitSegment init, Timeline timeline)
+    {
+        TrackInfo? track = null;
+        uint defaultDuration = 0, defaultFlags = 0;
+        var tfdtAt = -1;
+        var tfdtVersion = 0;
+        ulong duration = 0;
+        uint? firstFlags = null;
+        foreach (var box in Mp4Box.Children(buffer, traf.PayloadStart, traf.End))
+        {
+            var p = buffer.AsSpan(box.PayloadStart, box.End - box.PayloadStart);
+            if (box.Type == BoxType.Tfhd)
+            {
+                Need(p, 8, "tfhd");
+                var flags = BinaryPrimitives.ReadUInt32BigEndian(p) & 0xFFFFFF;
+                var trackId = BinaryPrimitives.ReadUInt32BigEndian(p[4..]);
+                track = init.Track(trackId) ?? throw new MediaRejectedException(MediaProblem.BadBox, $"A fragment names track {trackId}, which the init segment does not have.");
+                defaultDuration = track.DefaultSampleDuration;
+                defaultFlags = track.DefaultSampleFlags;
+                var at = 8 + ((flags & 0x01) != 0 ? 8 : 0) + ((flags & 0x02) != 0 ? 4 : 0);
+                if ((flags & 0x08) != 0)
+                {
+                    Need(p, at + 4, "tfhd");
+                    defaultDuration = BinaryPrimitives.ReadUInt32BigEndian(p[at..]);
+                    at += 4;
+                }
+
+                at += (flags & 0x10) != 0 ? 4 : 0;
+                if ((flags & 0x20) != 0)
+                {
+                    Need(p, at + 4, "tfhd");
+                    defaultFlags = BinaryPrimitives.ReadUInt32BigEndian(p[at..]);
+                }
+            }
+            else if (box.Type == BoxType.Tfdt)
+            {
+                tfdtVersion = p.Length > 0 ? p[0] : 0;
+                Need(p, tfdtVersion == 1 ? 12 : 8, "tfdt");
+                tfdtAt = box.PayloadStart + 4;
+            }
+            else if (box.Type == BoxType.Trun)
+            {
+                Need(p, 8, "trun");
+                var flags = BinaryPrimitives.ReadUInt32BigEndian(p) & 0xFFFFFF;
+                var count = BinaryPrimitives.ReadUInt32BigEndian(p[4..]);
+                var at = 8 + ((flags & 0x01) != 0 ? 4 : 0);
+                if ((flags & 0x04) != 0)
+                {
+                    Need(p, at + 4, "trun");
+                    firstFlags ??= BinaryPrimitives.ReadUInt32BigEndian(p[at..]);
+                    at += 4;
+                }
+
+                var perSample = ((flags & 0x100) != 0 ? 4 : 0) + ((flags & 0x200) != 0 ? 4 : 0) + ((flags & 0x400) != 0 ? 4 : 0) + ((flags & 0x800) != 0 ? 4 : 0);
+                if (count > 0 && (long)count * perSample > p.Length - at)
+                {
+                    throw new MediaRejectedException(MediaProblem.BadBox, $"A trun box claims {count} samples, more than it holds.");
+                }
+
+                for (var i = 0; i < count; i++)
+                {
+                    var sample = p.Slice(at + (i * perSample));
+                    var field = 0;
+                    if ((flags & 0x100) != 0)
+                    {
+                        duration += BinaryPrimitives.ReadUInt32BigEndian(sample);
+                        field += 4;
+                    }
+                    else
+                    {
+                        duration += defaultDuration;
+                    }
+
+                    field += (flags & 0x200) != 0 ? 4 : 0;
+                    if (i == 0 && (flags & 0x400) != 0)
+                    {
+                        firstFlags ??= BinaryPrimitives.ReadUInt32BigEndian(sample[field..]);
+                    }
+                }
+
+                if (perSample == 0)
+                {
+                    duration = (ulong)count * defaultDuration;
+                }
+            }
+        }
+
+        if (track is null)
+        {
+            throw new MediaRejectedException(MediaProblem.BadBox, "A traf box has no tfhd.");
+        }
+
+        if (tfdtAt >= 0)
+        {
+            timeline.Continue(buffer, tfdtAt, tfdtVersion, track.TrackId, duration);
+        }
+
+        // sample_is_non_sync_sample is bit 16 of the sample flags.
+        var sync = ((firstFlags ?? defaultFlags) & 0x00010000) == 0;
+        return (track, sync, duration);
+    }
+
+    private static void Need(ReadOnlySpan<byte> payload, int bytes, string name)
+    {
+        if (payload.Length < bytes)
+        {
+            throw new MediaRejectedException(MediaProblem.BadBox, $"The '{name}' box is too short.");
+        }
+    }
+}
+
+/// <summary>
+/// Decode times across pushes. A camera that reconnects starts its timestamps again from zero; the
+/// stream its viewers are playing must not jump back, so each track's decode times are shifted to
+/// continue where the last push ended.
+/// </summary>
+public sealed class Timeline
+{
+    private readonly Dictionary<uint, (ulong End, ulong? Offset)> _tracks = [];
+
+    /// <summary>A new push begins: its first fragment of each track sets that track's offset.</summary>
+    internal void Reconnected()
+    {
+        foreach (var (track, state) in _tracks.ToList())
+        {
+            _tracks[track] = (state.End, null);
+        }
+    }
+
+    internal void Continue(byte[] buffer, int tfdtAt, int version, uint trackId, ulong duration)
+    {
+        var span = buffer.AsSpan(tfdtAt);
+        var original = version == 1 ? BinaryPrimitives.ReadUInt64BigEndian(span) : BinaryPrimitives.ReadUInt32BigEndian(span);
+        ulong offset = 0;
+        if (_tracks.TryGetValue(trackId, out var state))
+        {
+            offset = state.Offset ?? (state.End > original ? state.End - original : 0);
+        }
+
+        var shifted = original + offset;
+        if (offset != 0)
+        {
+            if (version == 1)
+            {
+                BinaryPrimitives.WriteUInt64BigEndian(span, shifted);
+            }
+            else if (shifted <= uint.MaxValue)
+            {
+                BinaryPrimitives.WriteUInt32BigEndian(span, (uint)shifted);
+            }
+        }
+
+        _tracks[trackId] = (shifted + duration, offset);
+    }
+}

@@ -1,0 +1,164 @@
+using System.Net.WebSockets;
+using System.Text;
+using BodyCam.ServiceDefaults.Security;
+using BodyCam.Streaming.Live;
+using BodyCam.Streaming.Records;
+
+namespace BodyCam.Streaming.Viewing;
+
+/// <summary>
+/// <c>GET /live/{cameraId}/ws</c>: the lowest-latency way to watch, for MSE in browsers. Binary
+/// messages: the init segment, then the fragments from the latest keyframe, then each new fragment
+/// as it arrives. The server closes the socket, with the reason, when the viewer may watch no more.
+/// </summary>
+public static class WatchOverWebSocket
+{
+    public static RouteHandlerBuilder MapWatchOverWebSocket(this IEndpointRouteBuilder live) =>
+        live.MapGet("/{cameraId}/ws", WatchAsync)
+            .AllowAnonymous()
+            .WithName("WatchOverWebSocket")
+            .WithSummary("Watch a camera live over a WebSocket (stream token as access_token or bearer).");
+
+    private static async Task<IResult> WatchAsync(
+        HttpContext http, string cameraId, ViewerAdmission admission, LiveStreams streams, LiveRecords records, IConfiguration configuration)
+    {
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            return StreamingProblems.Of(StatusCodes.Status400BadRequest, StreamingProblems.WebSocketRequired, "A WebSocket is required",
+                "This address takes a WebSocket upgrade; for plain HTTP use the LL-HLS playlist at index.m3u8.");
+        }
+
+        var (pass, refusal) = await admission.AdmitAsync(http, cameraId);
+        if (pass is null)
+        {
+            return refusal!;
+        }
+
+        if (streams.Find(cameraId) is not { } stream)
+        {
+            return StreamingProblems.NotLive(cameraId);
+        }
+
+        var viewer = new WebSocketViewer(pass, http.ClientAddress() ?? "unknown", DateTimeOffset.UtcNow,
+            configuration.GetValue("Streaming:ViewerQueueFragments", 64),
+            configuration.GetValue("Streaming:ViewerQueueBytes", 8 * 1024 * 1024));
+        var correlationId = http.CorrelationId();
+        await records.SessionStartedAsync(viewer, correlationId, http.RequestAborted);
+        streams.Register(viewer);
+        try
+        {
+            using var socket = await http.WebSockets.AcceptWebSocketAsync();
+            var listening = ListenAsync(socket, viewer);
+            await SendAsync(socket, viewer, stream);
+            await CloseAsync(socket, viewer);
+            await listening;
+        }
+        finally
+        {
+            viewer.End(EndReasons.ViewerLeft);
+            stream.Leave(viewer);
+            streams.Unregister(viewer);
+            await records.SessionEndedAsync(viewer, correlationId);
+        }
+
+        return Results.Empty;
+    }
+
+    private static async Task SendAsync(WebSocket socket, WebSocketViewer viewer, LiveStream stream)
+    {
+        try
+        {
+            await socket.SendAsync(stream.Init.Bytes, WebSocketMessageType.Binary, true, viewer.Aborted);
+            viewer.Count(stream.Init.Bytes.Length);
+            if (!stream.Join(viewer))
+            {
+                viewer.End(EndReasons.StreamEnded, "The camera is no longer live.");
+            }
+
+            while (await viewer.Queue.WaitToReadAsync(CancellationToken.None))
+            {
+                while (viewer.Queue.TryRead(out var fragment))
+                {
+                    try
+                    {
+                        await socket.SendAsync(fragment.Bytes, WebSocketMessageType.Binary, true, viewer.Aborted);
+                    }
+                    finally
+                    {
+                        viewer.Sent(fragment);
+                    }
+                }
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            viewer.End(EndReasons.ViewerLeft);
+        }
+    }
+
+    /// <summary>Reads what the viewer sends; only its close matters.</summary>
+    private static async Task ListenAsync(WebSocket socket, WebSocketViewer viewer)
+    {
+        var buffer = new byte[256];
+        try
+        {
+            while (socket.State is WebSocketState.Open or WebSocketState.CloseSent)
+            {
+                var received = await socket.ReceiveAsync(buffer, viewer.Aborted);
+                if (received.MessageType == WebSocketMessageType.Close)
+                {
+                    viewer.End(EndReasons.ViewerLeft);
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            viewer.End(EndReasons.ViewerLeft);
+        }
+    }
+
+    private static async Task CloseAsync(WebSocket socket, WebSocketViewer viewer)
+    {
+        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            return;
+        }
+
+        var (status, reason) = viewer.EndReason switch
+        {
+            EndReasons.ViewerLeft => (WebSocketCloseStatus.NormalClosure, EndReasons.ViewerLeft),
+            EndReasons.StreamEnded or EndReasons.ServiceStopping => (WebSocketCloseStatus.EndpointUnavailable, viewer.EndReason),
+            // 1013, try again later: the viewer could not keep up.
+            EndReasons.TooSlow => ((WebSocketCloseStatus)1013, EndReasons.TooSlow),
+            var other => (WebSocketCloseStatus.PolicyViolation, other ?? EndReasons.ViewerLeft),
+        };
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await socket.CloseOutputAsync(status, CloseDescription(reason, viewer.EndDetail), timeout.Token);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            socket.Abort();
+        }
+    }
+
+    /// <summary>"reason: detail", cut to the 123 bytes a close frame allows.</summary>
+    internal static string CloseDescription(string reason, string? detail)
+    {
+        var text = detail is null ? reason : $"{reason}: {detail}";
+        if (Encoding.UTF8.GetByteCount(text) <= 123)
+        {
+            return text;
+        }
+
+        var length = Math.Min(text.Length, 123);
+        while (Encoding.UTF8.GetByteCount(text.AsSpan(0, length)) > 120)
+        {
+            length--;
+        }
+
+        return text[..length] + "…";
+    }
+}
