@@ -20,7 +20,7 @@ public sealed class AuthorisationTests(BodyCamSystem system)
     [Fact]
     public async Task A_granted_request_returns_a_stream_token_that_verifies_against_the_published_keys()
     {
-        var camera = await RecordingCameraAsync();
+        var camera = await system.RecordingCameraAsync();
         using var officer = await system.ClientForAsync("officer1");
 
         using var response = await officer.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = camera.CameraId, purpose = "officer-safety", reason = Reason });
@@ -58,7 +58,7 @@ public sealed class AuthorisationTests(BodyCamSystem system)
     [InlineData("performance-monitoring")]
     public async Task An_excluded_purpose_is_refused_naming_the_rule_and_the_refusal_is_recorded(string purpose)
     {
-        var camera = await RecordingCameraAsync();
+        var camera = await system.RecordingCameraAsync();
         using var supervisor = await system.ClientForAsync("supervisor1");
 
         using var response = await supervisor.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = camera.CameraId, purpose, reason = Reason, incidentRef = "INC-9" });
@@ -87,7 +87,7 @@ public sealed class AuthorisationTests(BodyCamSystem system)
     [MemberData(nameof(BadRequests))]
     public async Task A_bad_request_is_a_clear_problem_nothing_is_granted_and_the_refusal_is_recorded(string why, string body, HttpStatusCode status, string rule)
     {
-        var camera = await RecordingCameraAsync();
+        var camera = await system.RecordingCameraAsync();
         using var supervisor = await system.ClientForAsync("supervisor1");
 
         using var response = await supervisor.PostAsync("api/authorisation/view-requests",
@@ -103,7 +103,7 @@ public sealed class AuthorisationTests(BodyCamSystem system)
     public async Task Unknown_cameras_and_officers_are_404_and_a_camera_not_recording_is_409_each_on_the_record()
     {
         var idle = await system.EnlistAsync();
-        await Eventually.Async(() => KnownToAuthorisationAsync(idle.CameraId, recording: false), what: "authorisation to know the camera");
+        await Eventually.Async(() => system.KnownToAuthorisationAsync(idle.CameraId, recording: false), what: "authorisation to know the camera");
         using var supervisor = await system.ClientForAsync("supervisor1");
 
         using var unknownCamera = await supervisor.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = "CAM-NOBODY", purpose = "officer-safety", reason = Reason });
@@ -123,7 +123,7 @@ public sealed class AuthorisationTests(BodyCamSystem system)
     [Fact]
     public async Task A_request_for_an_officer_resolves_to_their_recording_camera()
     {
-        var camera = await RecordingCameraAsync();
+        var camera = await system.RecordingCameraAsync();
         using var control = await system.ClientForAsync("control1");
 
         using var response = await control.PostAsJsonAsync("api/authorisation/view-requests", new { officerId = camera.OfficerId, purpose = "resource-deployment", reason = Reason });
@@ -135,8 +135,8 @@ public sealed class AuthorisationTests(BodyCamSystem system)
     [Fact]
     public async Task Compliance_never_watches_and_nobody_watches_their_own_camera()
     {
-        var camera = await RecordingCameraAsync();
-        var own = await RecordingCameraAsync(officerId: "officer2");
+        var camera = await system.RecordingCameraAsync();
+        var own = await system.RecordingCameraAsync(officerId: "officer2");
         using var compliance = await system.ClientForAsync("compliance1");
         using var officer2 = await system.ClientForAsync("officer2");
 
@@ -150,7 +150,7 @@ public sealed class AuthorisationTests(BodyCamSystem system)
     [Fact]
     public async Task Revoking_a_grant_ends_it_and_publishes_the_revocation()
     {
-        var camera = await RecordingCameraAsync();
+        var camera = await system.RecordingCameraAsync();
         var grantId = await GrantAsync("officer1", camera.CameraId);
         using var supervisor = await system.ClientForAsync("supervisor1");
 
@@ -168,7 +168,7 @@ public sealed class AuthorisationTests(BodyCamSystem system)
     [Fact]
     public async Task An_officer_may_not_revoke_someone_elses_grant_and_the_refusal_is_recorded()
     {
-        var camera = await RecordingCameraAsync();
+        var camera = await system.RecordingCameraAsync();
         var grantId = await GrantAsync("control1", camera.CameraId, purpose: "resource-deployment");
         using var officer = await system.ClientForAsync("officer4");
 
@@ -187,7 +187,7 @@ public sealed class AuthorisationTests(BodyCamSystem system)
     [Fact]
     public async Task A_grant_expires_on_time_with_nobody_reading()
     {
-        var camera = await RecordingCameraAsync();
+        var camera = await system.RecordingCameraAsync();
         await GrantAsync("officer1", camera.CameraId, durationSeconds: 2);
 
         var expired = await system.AuditEventsEventuallyAsync($"cameraId={camera.CameraId}&type=GrantExpired");
@@ -198,7 +198,7 @@ public sealed class AuthorisationTests(BodyCamSystem system)
     [Fact]
     public async Task The_viewer_extends_a_grant_with_a_reason_and_gets_a_new_token()
     {
-        var camera = await RecordingCameraAsync();
+        var camera = await system.RecordingCameraAsync();
         var grantId = await GrantAsync("officer1", camera.CameraId, durationSeconds: 60);
         using var officer = await system.ClientForAsync("officer1");
         using var other = await system.ClientForAsync("officer2");
@@ -219,7 +219,7 @@ public sealed class AuthorisationTests(BodyCamSystem system)
     [Fact]
     public async Task A_pending_two_person_request_is_approved_by_a_supervisor_and_then_granted()
     {
-        var camera = await RecordingCameraAsync();
+        var camera = await system.RecordingCameraAsync();
         using var control = await system.ClientForAsync("control1");
         using var supervisor = await system.ClientForAsync("supervisor1");
 
@@ -248,7 +248,7 @@ public sealed class AuthorisationTests(BodyCamSystem system)
     [Fact]
     public async Task A_supervisor_cannot_approve_their_own_request_and_a_refused_request_grants_nothing()
     {
-        var camera = await RecordingCameraAsync();
+        var camera = await system.RecordingCameraAsync();
         using var supervisor = await system.ClientForAsync("supervisor1");
         using var control = await system.ClientForAsync("control1");
 
@@ -269,7 +269,7 @@ public sealed class AuthorisationTests(BodyCamSystem system)
     [Fact]
     public async Task A_policy_change_is_picked_up_and_the_next_decision_carries_the_new_version()
     {
-        var camera = await RecordingCameraAsync();
+        var camera = await system.RecordingCameraAsync();
         using var officer = await system.ClientForAsync("officer1");
         var before = (await officer.GetFromJsonAsync<JsonElement>("api/authorisation/policy")).GetProperty("version").GetString();
 
@@ -288,7 +288,7 @@ public sealed class AuthorisationTests(BodyCamSystem system)
     [Fact]
     public async Task An_officer_lists_only_their_own_grants_and_a_supervisor_sees_all()
     {
-        var camera = await RecordingCameraAsync();
+        var camera = await system.RecordingCameraAsync();
         await GrantAsync("officer1", camera.CameraId);
         await GrantAsync("control1", camera.CameraId, purpose: "resource-deployment");
         using var officer = await system.ClientForAsync("officer1");
@@ -305,7 +305,7 @@ public sealed class AuthorisationTests(BodyCamSystem system)
     [Fact]
     public async Task The_wearers_camera_is_told_who_may_watch_and_when_that_ends_and_can_list_them()
     {
-        var camera = await RecordingCameraAsync();
+        var camera = await system.RecordingCameraAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(45));
         using var feed = await camera.Device.GetAsync($"api/ingest/cameras/{camera.CameraId}/notifications", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
         await using var stream = await feed.Content.ReadAsStreamAsync(timeout.Token);
@@ -342,7 +342,7 @@ public sealed class AuthorisationTests(BodyCamSystem system)
     [Fact]
     public async Task The_wearer_lists_their_cameras_viewers_and_another_officer_may_not()
     {
-        var camera = await RecordingCameraAsync(officerId: "officer2");
+        var camera = await system.RecordingCameraAsync(officerId: "officer2");
         using var wearer = await system.ClientForAsync("officer2");
         using var other = await system.ClientForAsync("officer3");
 
@@ -369,7 +369,7 @@ public sealed class AuthorisationTests(BodyCamSystem system)
     [Fact]
     public async Task An_incidents_timeline_tells_the_whole_story_in_order()
     {
-        var camera = await RecordingCameraAsync();
+        var camera = await system.RecordingCameraAsync();
         await camera.ReportAtAsync(Spot.Random());
         var incident = $"INC-{Guid.NewGuid():N}"[..14];
         using var control = await system.ClientForAsync("control1");
@@ -398,27 +398,6 @@ public sealed class AuthorisationTests(BodyCamSystem system)
     }
 
     /// <summary>A camera issued to an officer in command B, recording, and known as such to authorisation.</summary>
-    private async Task<TestCamera> RecordingCameraAsync(string? officerId = null)
-    {
-        var camera = await system.EnlistAsync(officerId);
-        await camera.SetRecordingAsync(true);
-        await Eventually.Async(() => KnownToAuthorisationAsync(camera.CameraId, recording: true), what: $"authorisation to see {camera.CameraId} recording");
-        return camera;
-    }
-
-    private async Task<object?> KnownToAuthorisationAsync(string cameraId, bool recording)
-    {
-        using var control = await system.ClientForAsync("control1");
-        using var response = await control.GetAsync($"api/authorisation/cameras/{cameraId}");
-        if (!response.IsSuccessStatusCode)
-        {
-            return null;
-        }
-
-        var camera = await response.Content.ReadFromJsonAsync<JsonElement>();
-        return camera.GetProperty("recording").GetBoolean() == recording && camera.GetProperty("wearerId").ValueKind == JsonValueKind.String ? camera : null;
-    }
-
     private async Task<string> GrantAsync(string viewer, string cameraId, string purpose = "officer-safety", int? durationSeconds = null)
     {
         using var http = await system.ClientForAsync(viewer);

@@ -36,6 +36,29 @@ internal static class Fleet
         return new TestCamera(cameraId, officer, system.Client(token));
     }
 
+    /// <summary>A camera issued to an officer and recording, once authorisation knows it is (so it may be watched).</summary>
+    public static async Task<TestCamera> RecordingCameraAsync(this BodyCamSystem system, string? officerId = null)
+    {
+        var camera = await system.EnlistAsync(officerId);
+        await camera.SetRecordingAsync(true);
+        await Eventually.Async(() => system.KnownToAuthorisationAsync(camera.CameraId, recording: true), what: $"authorisation to see {camera.CameraId} recording");
+        return camera;
+    }
+
+    /// <summary>Authorisation's view of a camera when it matches <paramref name="recording"/> and has a wearer; otherwise null.</summary>
+    public static async Task<object?> KnownToAuthorisationAsync(this BodyCamSystem system, string cameraId, bool recording)
+    {
+        using var control = await system.ClientForAsync("control1");
+        using var response = await control.GetAsync($"api/authorisation/cameras/{cameraId}");
+        if (!response.IsSuccessStatusCode)
+        {
+            return null;
+        }
+
+        var camera = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return camera.GetProperty("recording").GetBoolean() == recording && camera.GetProperty("wearerId").ValueKind == JsonValueKind.String ? camera : null;
+    }
+
     public static Task<HttpResponseMessage> ReportAsync(this TestCamera camera, params (DateTimeOffset At, Spot Where)[] samples) =>
         camera.Device.PostAsJsonAsync($"api/ingest/cameras/{camera.CameraId}/telemetry", new
         {

@@ -8,10 +8,11 @@ using MassTransit;
 namespace BodyCam.Streaming.Cameras;
 
 /// <summary>
-/// A camera as streaming knows it from ingest's facts: registered (so it may push) and whether it is
-/// recording (only a recording camera is watched).
+/// A camera as streaming knows it from ingest's facts: whether it is recording (only a recording
+/// camera is watched), or null before its first recording fact arrives. Pushing needs no fact: the
+/// device token, issued only to a registered camera, names the camera.
 /// </summary>
-public sealed record StreamingCamera(string Id, DateTimeOffset RegisteredAt, bool Recording = false, DateTimeOffset? RecordingSince = null);
+public sealed record StreamingCamera(string Id, DateTimeOffset RegisteredAt, bool? Recording = null, DateTimeOffset? RecordingSince = null);
 
 /// <summary>The cameras in memory, mirrored from the store after each commit and loaded at start.</summary>
 public sealed class CameraBook

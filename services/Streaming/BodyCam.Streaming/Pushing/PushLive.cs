@@ -1,7 +1,6 @@
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
-using BodyCam.Streaming.Cameras;
 using BodyCam.Streaming.Live;
 using BodyCam.Streaming.Media;
 using BodyCam.Streaming.Records;
@@ -31,7 +30,7 @@ public static class PushLive
             .ProducesProblem(StatusCodes.Status409Conflict);
 
     private static async Task<IResult> PushAsync(
-        HttpContext http, string cameraId, CameraBook cameras, LiveStreams streams, LiveRecords records, AccessRefusals refusals,
+        HttpContext http, string cameraId, LiveStreams streams, LiveRecords records, AccessRefusals refusals,
         IConfiguration configuration, TimeProvider time, ILogger<LiveStream> log)
     {
         var actor = http.User.ActorId();
@@ -40,11 +39,6 @@ public static class PushLive
         {
             await refusals.RecordAsync(http, $"A device may push only its own camera's media; this token is not camera '{cameraId}'.", http.RequestAborted);
             return Problem.Forbidden($"This token may not push media for camera '{cameraId}'.");
-        }
-
-        if (cameras.Find(cameraId) is null)
-        {
-            return Problem.NotFound($"No camera '{cameraId}' is registered.");
         }
 
         if (!streams.TryClaimPush(cameraId))

@@ -11,7 +11,7 @@ namespace BodyCam.Streaming.Viewing;
 /// this camera, a grant not revoked or expired, a camera that is recording. Every refusal of a
 /// token that names someone is recorded; a request without a token names nobody and is only answered.
 /// </summary>
-public sealed class ViewerAdmission(StreamTokenVerifier verifier, GrantBook grants, CameraBook cameras, AccessRefusals refusals)
+public sealed class ViewerAdmission(StreamTokenVerifier verifier, GrantBook grants, CameraBook cameras, AccessRefusals refusals, TimeProvider time)
 {
     public async Task<(ViewerPass? Pass, ProblemHttpResult? Refusal)> AdmitAsync(HttpContext http, string cameraId)
     {
@@ -69,6 +69,14 @@ public sealed class ViewerAdmission(StreamTokenVerifier verifier, GrantBook gran
         if (grant?.ExtendedUntil is { } extended && extended > expires)
         {
             expires = extended;
+        }
+
+        if (expires <= time.GetUtcNow())
+        {
+            // Within the clock skew a token still validates, but its grant is over: nothing opens.
+            const string why = "The grant behind this stream token has expired.";
+            await refusals.RecordAsync(http, why, viewerId, http.RequestAborted);
+            return (null, StreamingProblems.Of(StatusCodes.Status401Unauthorized, StreamingProblems.StreamTokenInvalid, "The stream token is not valid", why));
         }
 
         return (new ViewerPass(viewerId, grantId, cameraId, purpose, expires), null);
