@@ -45,4 +45,18 @@ internal static class Api
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }
+
+    /// <summary>The next notification on a camera's feed, skipping heartbeats.</summary>
+    public static async Task<(string Type, JsonElement Data)> NextNotificationAsync(this IAsyncEnumerator<System.Net.ServerSentEvents.SseItem<string>> events)
+    {
+        while (await events.MoveNextAsync())
+        {
+            if (events.Current.EventType != "heartbeat")
+            {
+                return (events.Current.EventType, JsonDocument.Parse(events.Current.Data).RootElement.Clone());
+            }
+        }
+
+        throw new Xunit.Sdk.XunitException("The notification feed ended.");
+    }
 }

@@ -314,7 +314,7 @@ public sealed class AuthorisationTests(BodyCamSystem system)
         Assert.Equal("ready", events.Current.EventType);
 
         var grantId = await GrantAsync("officer1", camera.CameraId);
-        var granted = await NextAsync(events);
+        var granted = await events.NextNotificationAsync();
         Assert.Equal("watch-granted", granted.Type);
         Assert.Equal("officer1", granted.Data.GetProperty("viewerId").GetString());
         Assert.Equal("officer-safety", granted.Data.GetProperty("purpose").GetString());
@@ -329,7 +329,7 @@ public sealed class AuthorisationTests(BodyCamSystem system)
 
         using var supervisor = await system.ClientForAsync("supervisor1");
         using var revoked = await supervisor.PostAsJsonAsync($"api/authorisation/grants/{grantId}/revoke", new { reason = "Backup arrived" });
-        var ended = await NextAsync(events);
+        var ended = await events.NextNotificationAsync();
         Assert.Equal("watch-ended", ended.Type);
         Assert.Equal("officer1", ended.Data.GetProperty("viewerId").GetString());
         await Eventually.Async(async () =>
@@ -351,19 +351,6 @@ public sealed class AuthorisationTests(BodyCamSystem system)
 
         Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
-    }
-
-    private static async Task<(string Type, JsonElement Data)> NextAsync(IAsyncEnumerator<System.Net.ServerSentEvents.SseItem<string>> events)
-    {
-        while (await events.MoveNextAsync())
-        {
-            if (events.Current.EventType != "heartbeat")
-            {
-                return (events.Current.EventType, JsonDocument.Parse(events.Current.Data).RootElement.Clone());
-            }
-        }
-
-        throw new Xunit.Sdk.XunitException("The notification feed ended.");
     }
 
     [Fact]

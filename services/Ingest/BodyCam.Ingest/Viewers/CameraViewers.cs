@@ -1,4 +1,5 @@
 using BodyCam.Contracts.Access;
+using BodyCam.Contracts.Streaming;
 using BodyCam.ServiceDefaults.Messaging;
 using Marten;
 using MassTransit;
@@ -7,10 +8,13 @@ using MassTransit.Middleware;
 namespace BodyCam.Ingest.Viewers;
 
 /// <summary>
-/// Someone who holds a live grant to watch a camera. <see cref="Watching"/> becomes true while their
-/// player is connected, once streaming reports viewer sessions (issue 5); until then it is false.
+/// Someone who holds a live grant to watch a camera. <see cref="Watching"/> is true while one of
+/// their players is connected (streaming's viewer sessions on that grant).
 /// </summary>
-public sealed record CameraViewer(string GrantId, string ViewerId, string Role, string Purpose, DateTimeOffset Since, DateTimeOffset Until, bool Watching = false);
+public sealed record CameraViewer(string GrantId, string ViewerId, string Role, string Purpose, DateTimeOffset Since, DateTimeOffset Until, IReadOnlyList<string>? Sessions = null)
+{
+    public bool Watching => Sessions is { Count: > 0 };
+}
 
 /// <summary>Who may watch a camera now, kept from authorisation's grant facts.</summary>
 public sealed record CameraViewers(string Id, IReadOnlyList<CameraViewer> Viewers)
@@ -69,6 +73,33 @@ public sealed class GrantExpiredConsumer(IDocumentStore store, TimeProvider time
         GrantEnded.RemoveAsync(session, context.Message.CameraId, context.Message.GrantId, context.CancellationToken);
 }
 
+/// <summary>A player connected on a grant: the wearer's list shows that viewer watching.</summary>
+public sealed class ViewerSessionStartedConsumer(IDocumentStore store, TimeProvider time) : IdempotentConsumer<ViewerSessionStarted>(store, time)
+{
+    protected override async Task Handle(ConsumeContext<ViewerSessionStarted> context, IDocumentSession session)
+    {
+        var m = context.Message;
+        var current = await session.LoadAsync<CameraViewers>(m.CameraId, context.CancellationToken);
+        if (current?.Viewers.FirstOrDefault(v => v.GrantId == m.GrantId) is { } viewer)
+        {
+            session.Store(current.With(viewer with { Sessions = [.. (viewer.Sessions ?? []).Where(s => s != m.SessionId), m.SessionId] }));
+        }
+    }
+}
+
+public sealed class ViewerSessionEndedConsumer(IDocumentStore store, TimeProvider time) : IdempotentConsumer<ViewerSessionEnded>(store, time)
+{
+    protected override async Task Handle(ConsumeContext<ViewerSessionEnded> context, IDocumentSession session)
+    {
+        var m = context.Message;
+        var current = await session.LoadAsync<CameraViewers>(m.CameraId, context.CancellationToken);
+        if (current?.Viewers.FirstOrDefault(v => v.GrantId == m.GrantId) is { } viewer)
+        {
+            session.Store(current.With(viewer with { Sessions = [.. (viewer.Sessions ?? []).Where(s => s != m.SessionId)] }));
+        }
+    }
+}
+
 internal static class GrantEnded
 {
     public static async Task RemoveAsync(IDocumentSession session, string cameraId, string grantId, CancellationToken cancellationToken)
@@ -88,7 +119,8 @@ public static class ViewerConsumers
 
     public static void AddViewerConsumers(this IBusRegistrationConfigurator bus)
     {
-        foreach (var consumer in new[] { typeof(ViewGrantedConsumer), typeof(ViewApprovedConsumer), typeof(GrantExtendedConsumer), typeof(GrantRevokedConsumer), typeof(GrantExpiredConsumer) })
+        foreach (var consumer in new[] { typeof(ViewGrantedConsumer), typeof(ViewApprovedConsumer), typeof(GrantExtendedConsumer), typeof(GrantRevokedConsumer), typeof(GrantExpiredConsumer),
+            typeof(ViewerSessionStartedConsumer), typeof(ViewerSessionEndedConsumer) })
         {
             bus.AddConsumer(consumer).Endpoint(e =>
             {
@@ -113,6 +145,8 @@ public static class ViewerConsumers
             endpoint.UsePartitioner<GrantExtended>(byCamera, c => KeyOf(c.Message.CameraId));
             endpoint.UsePartitioner<GrantRevoked>(byCamera, c => KeyOf(c.Message.CameraId));
             endpoint.UsePartitioner<GrantExpired>(byCamera, c => KeyOf(c.Message.CameraId));
+            endpoint.UsePartitioner<ViewerSessionStarted>(byCamera, c => KeyOf(c.Message.CameraId));
+            endpoint.UsePartitioner<ViewerSessionEnded>(byCamera, c => KeyOf(c.Message.CameraId));
         });
     }
 

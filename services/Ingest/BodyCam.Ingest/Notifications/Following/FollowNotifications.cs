@@ -1,5 +1,6 @@
 using System.Net.ServerSentEvents;
 using BodyCam.Contracts.Access;
+using BodyCam.Contracts.Streaming;
 using BodyCam.Contracts.Cameras;
 using BodyCam.Ingest.Devices;
 using BodyCam.ServiceDefaults.Security;
@@ -37,7 +38,8 @@ public static class FollowNotifications
 /// instance has its own temporary queue, so a camera hears them whichever instance it is connected to.
 /// </summary>
 public sealed class NotificationRelay(DeviceNotifications notifications) :
-    IConsumer<WatchMeAcknowledged>, IConsumer<ViewRequestDecided>, IConsumer<ViewRequestApproved>, IConsumer<GrantRevoked>, IConsumer<GrantExpired>
+    IConsumer<WatchMeAcknowledged>, IConsumer<ViewRequestDecided>, IConsumer<ViewRequestApproved>, IConsumer<GrantRevoked>, IConsumer<GrantExpired>,
+    IConsumer<ViewerSessionStarted>, IConsumer<ViewerSessionEnded>
 {
     public Task Consume(ConsumeContext<WatchMeAcknowledged> context)
     {
@@ -75,6 +77,22 @@ public sealed class NotificationRelay(DeviceNotifications notifications) :
     {
         var m = context.Message;
         notifications.Notify(new DeviceNotification("watch-ended", m.CameraId, m.ActorId, m.OccurredAt, "expired", m.ViewerId));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Someone with a grant is now actually watching: the wearer is told who.</summary>
+    public Task Consume(ConsumeContext<ViewerSessionStarted> context)
+    {
+        var m = context.Message;
+        notifications.Notify(new DeviceNotification("viewer-joined", m.CameraId, m.ActorId, m.OccurredAt, null, m.ViewerId));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A viewer stopped watching; the note says why (left, cut off, grant ended).</summary>
+    public Task Consume(ConsumeContext<ViewerSessionEnded> context)
+    {
+        var m = context.Message;
+        notifications.Notify(new DeviceNotification("viewer-left", m.CameraId, m.ActorId, m.OccurredAt, m.Reason, m.ViewerId));
         return Task.CompletedTask;
     }
 }
