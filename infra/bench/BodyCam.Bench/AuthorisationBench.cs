@@ -18,31 +18,7 @@ public static class AuthorisationBench
         var supervisor = await gateway.UserTokenAsync("supervisor1");
         var control = await gateway.UserTokenAsync("control1");
         // Fifty recording cameras, each with a wearer: requests go round them, as a control room's would.
-        var run = Guid.NewGuid().ToString("N")[..6];
-        var cameras = new string[50];
-        await Task.WhenAll(Enumerable.Range(0, cameras.Length).Select(async i =>
-        {
-            var cameraId = cameras[i] = $"bench-auth-{run}-{i}";
-            var device = await gateway.EnlistAsync(cameraId, $"{cameraId}-officer", admin, supervisor);
-            using var recording = new HttpRequestMessage(HttpMethod.Post, $"api/ingest/cameras/{cameraId}/recording") { Content = JsonContent.Create(new { state = "recording", at = DateTimeOffset.UtcNow }) };
-            recording.Headers.Authorization = new AuthenticationHeaderValue("Bearer", device);
-            (await gateway.Http.SendAsync(recording)).EnsureSuccessStatusCode();
-        }));
-
-        // Wait until authorisation has heard every camera is recording.
-        foreach (var cameraId in cameras)
-        {
-            for (var tries = 0; tries < 100; tries++)
-            {
-                var state = await gateway.SendAsync(HttpMethod.Get, $"api/authorisation/cameras/{cameraId}", control).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : default);
-                if (state.ValueKind == System.Text.Json.JsonValueKind.Object && state.GetProperty("recording").GetBoolean())
-                {
-                    break;
-                }
-
-                await Task.Delay(100);
-            }
-        }
+        var cameras = (await gateway.RecordingCamerasAsync("bench-auth", 50, admin, supervisor, control)).Select(c => c.CameraId).ToArray();
 
         var next = 0;
 

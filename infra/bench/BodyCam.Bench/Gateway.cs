@@ -53,4 +53,38 @@ public sealed class Gateway(Uri address, string password)
             ["client_secret"] = registered.GetProperty("clientSecret").GetString()!,
         });
     }
+
+    /// <summary>
+    /// Registers <paramref name="count"/> cameras issued to officers, starts them recording, and waits
+    /// until authorisation has heard they are (so they may be watched). Returns each with its device token.
+    /// </summary>
+    public async Task<(string CameraId, string DeviceToken)[]> RecordingCamerasAsync(string prefix, int count, string adminToken, string supervisorToken, string controlToken)
+    {
+        var run = Guid.NewGuid().ToString("N")[..6];
+        var cameras = await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
+        {
+            var cameraId = $"{prefix}-{run}-{i}";
+            var device = await EnlistAsync(cameraId, $"{cameraId}-officer", adminToken, supervisorToken);
+            using var recording = new HttpRequestMessage(HttpMethod.Post, $"api/ingest/cameras/{cameraId}/recording") { Content = JsonContent.Create(new { state = "recording", at = DateTimeOffset.UtcNow }) };
+            recording.Headers.Authorization = new AuthenticationHeaderValue("Bearer", device);
+            (await _http.SendAsync(recording)).EnsureSuccessStatusCode();
+            return (cameraId, device);
+        }));
+
+        foreach (var (cameraId, _) in cameras)
+        {
+            for (var tries = 0; tries < 100; tries++)
+            {
+                var state = await SendAsync(HttpMethod.Get, $"api/authorisation/cameras/{cameraId}", controlToken).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : default);
+                if (state.ValueKind == JsonValueKind.Object && state.GetProperty("recording").GetBoolean())
+                {
+                    break;
+                }
+
+                await Task.Delay(100);
+            }
+        }
+
+        return cameras;
+    }
 }

@@ -27,7 +27,6 @@ builder.AddMessageBus(bus => bus.AddStreamingFactConsumers());
 
 var app = builder.Build();
 app.UseServiceDefaults();
-app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
 
 var streaming = app.MapGroup("/api/streaming").WithTags("Streaming");
 streaming.MapGroup("/cameras").MapPushLive();

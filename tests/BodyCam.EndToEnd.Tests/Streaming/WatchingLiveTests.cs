@@ -172,9 +172,13 @@ public sealed class WatchingLiveTests(BodyCamSystem system, ITestOutputHelper ou
         await using var _ = ffmpeg;
         var (_, token) = await system.GrantAsync(camera.CameraId);
         using var http = system.Client(token);
-        await Task.Delay(2500);
 
-        var playlist = await http.GetStringAsync($"live/{camera.CameraId}/index.m3u8");
+        // Once the first segment is complete, the playlist has both whole segments and parts.
+        var playlist = await Eventually.Async(async () =>
+        {
+            var text = await http.GetStringAsync($"live/{camera.CameraId}/index.m3u8");
+            return text.Contains("#EXTINF:", StringComparison.Ordinal) ? text : null;
+        }, TimeSpan.FromSeconds(20), "a playlist with a complete segment");
         var lines = playlist.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("#EXTM3U", lines[0]);
         Assert.Contains(lines, l => l.StartsWith("#EXT-X-PART-INF:PART-TARGET=", StringComparison.Ordinal));

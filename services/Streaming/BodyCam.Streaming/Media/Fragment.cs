@@ -67,7 +67,7 @@ public sealed class Fragment
             var buffer = Interlocked.Exchange(ref _buffer, null);
             if (buffer is not null)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                FragmentPool.Buffers.Return(buffer);
             }
         }
         else if (left < 0)
@@ -220,6 +220,18 @@ public sealed class Fragment
             throw new MediaRejectedException(MediaProblem.BadBox, $"The '{name}' box is too short.");
         }
     }
+}
+
+/// <summary>
+/// Where fragment buffers come from and go back to. The shared pool keeps only a few arrays of each
+/// size per core; a stream window holds hundreds of fragments at once, so a dedicated pool that
+/// keeps them is what makes the steady state allocate nothing.
+/// </summary>
+internal static class FragmentPool
+{
+    public const int MaxFragmentBytes = 16 * 1024 * 1024;
+
+    public static readonly ArrayPool<byte> Buffers = ArrayPool<byte>.Create(MaxFragmentBytes, maxArraysPerBucket: 2048);
 }
 
 /// <summary>

@@ -114,7 +114,7 @@ public sealed class PushReader(PipeReader body, int maxBoxBytes)
             }
 
             var length = (int)needed;
-            var pooled = ArrayPool<byte>.Shared.Rent(length);
+            var pooled = FragmentPool.Buffers.Rent(length);
             try
             {
                 buffer.Slice(0, length).CopyTo(pooled);
@@ -122,7 +122,7 @@ public sealed class PushReader(PipeReader body, int maxBoxBytes)
             }
             catch
             {
-                ArrayPool<byte>.Shared.Return(pooled);
+                FragmentPool.Buffers.Return(pooled);
                 throw;
             }
 

@@ -60,7 +60,7 @@ public static class PushLive
         }
 
         LiveStream? stream = null;
-        var reader = new PushReader(http.Request.BodyReader, configuration.GetValue("Streaming:MaxFragmentBytes", 16 * 1024 * 1024));
+        var reader = new PushReader(http.Request.BodyReader, Math.Min(configuration.GetValue("Streaming:MaxFragmentBytes", FragmentPool.MaxFragmentBytes), FragmentPool.MaxFragmentBytes));
         long fragments = 0;
         var resumed = false;
         try

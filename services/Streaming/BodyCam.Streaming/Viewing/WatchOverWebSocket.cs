@@ -1,4 +1,3 @@
-using System.Net.WebSockets;
 using System.Text;
 using BodyCam.ServiceDefaults.Security;
 using BodyCam.Streaming.Live;
@@ -22,7 +21,7 @@ public static class WatchOverWebSocket
     private static async Task<IResult> WatchAsync(
         HttpContext http, string cameraId, ViewerAdmission admission, LiveStreams streams, LiveRecords records, IConfiguration configuration)
     {
-        if (!http.WebSockets.IsWebSocketRequest)
+        if (!LiveSocket.IsUpgrade(http.Request))
         {
             return StreamingProblems.Of(StatusCodes.Status400BadRequest, StreamingProblems.WebSocketRequired, "A WebSocket is required",
                 "This address takes a WebSocket upgrade; for plain HTTP use the LL-HLS playlist at index.m3u8.");
@@ -47,11 +46,12 @@ public static class WatchOverWebSocket
         streams.Register(viewer);
         try
         {
-            using var socket = await http.WebSockets.AcceptWebSocketAsync();
+            var socket = await LiveSocket.AcceptAsync(http);
             var listening = ListenAsync(socket, viewer);
             await SendAsync(socket, viewer, stream);
             await CloseAsync(socket, viewer);
-            await listening;
+            // Give the viewer a moment to answer the close; then the connection ends either way.
+            await Task.WhenAny(listening, Task.Delay(TimeSpan.FromSeconds(1)));
         }
         finally
         {
@@ -64,11 +64,11 @@ public static class WatchOverWebSocket
         return Results.Empty;
     }
 
-    private static async Task SendAsync(WebSocket socket, WebSocketViewer viewer, LiveStream stream)
+    private static async Task SendAsync(LiveSocket socket, WebSocketViewer viewer, LiveStream stream)
     {
         try
         {
-            await socket.SendAsync(stream.Init.Bytes, WebSocketMessageType.Binary, true, viewer.Aborted);
+            await socket.SendBinaryAsync(stream.Init.Bytes, viewer.Aborted);
             viewer.Count(stream.Init.Bytes.Length);
             if (!stream.Join(viewer))
             {
@@ -81,7 +81,7 @@ public static class WatchOverWebSocket
                 {
                     try
                     {
-                        await socket.SendAsync(fragment.Bytes, WebSocketMessageType.Binary, true, viewer.Aborted);
+                        await socket.SendBinaryAsync(fragment.Bytes, viewer.Aborted);
                     }
                     finally
                     {
@@ -90,57 +90,44 @@ public static class WatchOverWebSocket
                 }
             }
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
         {
             viewer.End(EndReasons.ViewerLeft);
         }
     }
 
-    /// <summary>Reads what the viewer sends; only its close matters.</summary>
-    private static async Task ListenAsync(WebSocket socket, WebSocketViewer viewer)
+    /// <summary>Reads what the viewer sends; when it closes or goes away, the session ends.</summary>
+    private static async Task ListenAsync(LiveSocket socket, WebSocketViewer viewer)
     {
-        var buffer = new byte[256];
         try
         {
-            while (socket.State is WebSocketState.Open or WebSocketState.CloseSent)
-            {
-                var received = await socket.ReceiveAsync(buffer, viewer.Aborted);
-                if (received.MessageType == WebSocketMessageType.Close)
-                {
-                    viewer.End(EndReasons.ViewerLeft);
-                    return;
-                }
-            }
+            await socket.ListenAsync(viewer.Aborted);
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        catch (Exception e) when (e is OperationCanceledException or IOException or EndOfStreamException or ObjectDisposedException or InvalidOperationException)
         {
-            viewer.End(EndReasons.ViewerLeft);
         }
+
+        viewer.End(EndReasons.ViewerLeft);
     }
 
-    private static async Task CloseAsync(WebSocket socket, WebSocketViewer viewer)
+    private static async Task CloseAsync(LiveSocket socket, WebSocketViewer viewer)
     {
-        if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
-        {
-            return;
-        }
-
         var (status, reason) = viewer.EndReason switch
         {
-            EndReasons.ViewerLeft => (WebSocketCloseStatus.NormalClosure, EndReasons.ViewerLeft),
-            EndReasons.StreamEnded or EndReasons.ServiceStopping => (WebSocketCloseStatus.EndpointUnavailable, viewer.EndReason),
+            EndReasons.ViewerLeft => (1000, EndReasons.ViewerLeft),
+            EndReasons.StreamEnded or EndReasons.ServiceStopping => (1001, viewer.EndReason),
             // 1013, try again later: the viewer could not keep up.
-            EndReasons.TooSlow => ((WebSocketCloseStatus)1013, EndReasons.TooSlow),
-            var other => (WebSocketCloseStatus.PolicyViolation, other ?? EndReasons.ViewerLeft),
+            EndReasons.TooSlow => (1013, EndReasons.TooSlow),
+            // 1008, policy violation: the viewer may no longer watch.
+            var other => (1008, other ?? EndReasons.ViewerLeft),
         };
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-            await socket.CloseOutputAsync(status, CloseDescription(reason, viewer.EndDetail), timeout.Token);
+            await socket.CloseAsync(status, CloseDescription(reason, viewer.EndDetail), timeout.Token);
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
         {
-            socket.Abort();
         }
     }
 
