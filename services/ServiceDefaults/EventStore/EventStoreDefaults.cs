@@ -40,11 +40,11 @@ public static class EventStoreDefaults
                 options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
                 options.Schema.For<HandledMessage>().DatabaseSchemaName(schema);
-                // Facts reach the bus within about 100 ms even on a quiet system (the default looks
-                // for new events once a second when idle): a revoked grant must cut its viewers off
-                // within a second of the revocation, and the publish is most of that path.
-                options.Projections.SlowPollingTime = TimeSpan.FromMilliseconds(100);
-                options.Projections.FastPollingTime = TimeSpan.FromMilliseconds(50);
+                // Facts reach the bus within about a quarter of a second even on a quiet system (the
+                // default looks for new events once a second when idle): a revoked grant must cut its
+                // viewers off within a second of the revocation, and the publish is most of that path.
+                options.Projections.SlowPollingTime = TimeSpan.FromMilliseconds(250);
+                options.Projections.FastPollingTime = TimeSpan.FromMilliseconds(100);
                 configure?.Invoke(options);
             })
             .UseLightweightSessions()

@@ -16,6 +16,7 @@ public sealed class LiveStream
     private readonly Queue<(long At, int Bytes)> _recent = new();
     private WebSocketViewer[] _viewers = [];
     private TaskCompletionSource _published = NewSignal();
+    private bool _awaited;
     private long _nextSequence;
     private long _recentBytes;
     private TimeSpan _longestSegment;
@@ -73,7 +74,7 @@ public sealed class LiveStream
     /// <summary>Hands out fragments: adds it to the window and queues it for every viewer.</summary>
     public void Publish(Fragment fragment)
     {
-        TaskCompletionSource published;
+        TaskCompletionSource? published;
         lock (_gate)
         {
             if (Ended || (_segments.Count == 0 && !fragment.StartsWithKeyframe))
@@ -120,11 +121,17 @@ public sealed class LiveStream
             _recent.Enqueue((fragment.ReceivedTimestamp, fragment.Length));
             _recentBytes += fragment.Length;
             Trim(fragment.ReceivedTimestamp);
-            published = _published;
-            _published = NewSignal();
+            // A new signal only when someone waited on the last one (an LL-HLS blocking request).
+            published = null;
+            if (_awaited)
+            {
+                published = _published;
+                _published = NewSignal();
+                _awaited = false;
+            }
         }
 
-        published.TrySetResult();
+        published?.TrySetResult();
     }
 
     /// <summary>
@@ -277,6 +284,7 @@ public sealed class LiveStream
     {
         lock (_gate)
         {
+            _awaited = true;
             return _published.Task;
         }
     }

@@ -45,6 +45,7 @@ public sealed class LiveSocket
     }
 
     /// <summary>Sends one binary message; the payload is written as it is, never copied here.</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendBinaryAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         await _writing.WaitAsync(cancellationToken);
