@@ -4,6 +4,7 @@ namespace BodyCam.Contracts.Access;
 /// The policy decided a request to watch a camera live: <see cref="Decision"/> is granted, denied or
 /// pending (a second person must approve). Everything a consultation log needs is here: who asked,
 /// for which camera and wearer, why (purpose, reason, incident), under which policy version and rule.
+/// The viewer's and the wearer's commands (added later, so optional) let audit see watching across commands.
 /// </summary>
 public sealed record ViewRequestDecided(
     string RequestId,
@@ -24,4 +25,6 @@ public sealed record ViewRequestDecided(
     string? ClientAddress,
     string ActorId,
     DateTimeOffset OccurredAt,
-    Guid CorrelationId) : IIntegrationEvent;
+    Guid CorrelationId,
+    string? ViewerCommand = null,
+    string? WearerCommand = null) : IIntegrationEvent;

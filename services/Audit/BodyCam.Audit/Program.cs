@@ -3,6 +3,8 @@ using BodyCam.Audit.Chain.Checkpoints;
 using BodyCam.Audit.Chain.Verifying;
 using BodyCam.Audit.Events.Querying;
 using BodyCam.Audit.Events.Replaying;
+using BodyCam.Audit.Monitoring;
+using BodyCam.Audit.Monitoring.Alerts;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.EventStore;
 using BodyCam.ServiceDefaults.Messaging;
@@ -18,8 +20,12 @@ builder.AddEventStore("audit", options =>
         .Duplicate(e => e.ViewerId)
         .Duplicate(e => e.IncidentRef)
         .Duplicate(e => e.Type)
+        .Duplicate(e => e.Subject)
         .Duplicate(e => e.At);
-});
+    options.Schema.For<MisuseAlert>().Duplicate(a => a.State).Duplicate(a => a.Seq);
+})
+// The misuse rules look at each chain entry once, in order, with the daemon keeping their place.
+.AddSubscriptionWithServices<MisuseMonitor>(ServiceLifetime.Singleton, o => o.IncludeType<ChainLinked>());
 builder.AddMessageBus(bus => bus.AddRecordingConsumers());
 builder.Services.AddSingleton<AuditChain>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditChain>());
@@ -34,5 +40,8 @@ audit.MapQueryEvents();
 audit.MapVerifyChain();
 audit.MapListCheckpoints();
 audit.MapReplayTimeline();
+var alerts = audit.MapGroup("/alerts");
+alerts.MapListAlerts();
+alerts.MapAcknowledgeAlert();
 
 app.Run();
