@@ -57,12 +57,12 @@ public sealed class AuditVerificationTests(BodyCamSystem system)
         {
             var answer = await compliance.GetFromJsonAsync<JsonElement>("api/audit/checkpoints?limit=1");
             var newest = answer.GetProperty("checkpoints").EnumerateArray().FirstOrDefault();
-            return newest.ValueKind == JsonValueKind.Object && newest.GetProperty("id").GetInt64() >= seq ? (object)answer : null;
+            return newest.ValueKind == JsonValueKind.Object && newest.GetProperty("seq").GetInt64() >= seq ? (object)answer : null;
         }, TimeSpan.FromSeconds(30), "a checkpoint covering the new entry");
         var published = (JsonElement)list;
         var checkpoint = published.GetProperty("checkpoints")[0];
         var signed = System.Text.Encoding.UTF8.GetBytes(
-            $"{checkpoint.GetProperty("id").GetInt64()}\n{checkpoint.GetProperty("hash").GetString()}\n{checkpoint.GetProperty("at").GetDateTimeOffset().UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'}");
+            $"{checkpoint.GetProperty("seq").GetInt64()}\n{checkpoint.GetProperty("hash").GetString()}\n{checkpoint.GetProperty("at").GetDateTimeOffset().UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'}");
         var signature = Convert.FromBase64String(checkpoint.GetProperty("signature").GetString()!);
         using var key = System.Security.Cryptography.RSA.Create();
         key.ImportFromPem(published.GetProperty("publicKeyPem").GetString());
@@ -72,7 +72,7 @@ public sealed class AuditVerificationTests(BodyCamSystem system)
         Assert.False(another.VerifyData(signed, signature, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1));
         var verified = await VerifyAsync();
         Assert.True(verified.GetProperty("ok").GetBoolean(), verified.GetRawText());
-        Assert.True(verified.GetProperty("lastCheckpoint").GetProperty("id").GetInt64() >= seq);
+        Assert.True(verified.GetProperty("lastCheckpoint").GetProperty("seq").GetInt64() >= seq);
     }
 
     [Theory]

@@ -1,6 +1,7 @@
 using BodyCam.Audit.Chain;
 using BodyCam.Audit.Chain.Checkpoints;
 using BodyCam.Audit.Chain.Verifying;
+using BodyCam.Audit.Events.Exporting;
 using BodyCam.Audit.Events.Querying;
 using BodyCam.Audit.Events.Replaying;
 using BodyCam.Audit.Monitoring;
@@ -40,6 +41,7 @@ audit.MapQueryEvents();
 audit.MapVerifyChain();
 audit.MapListCheckpoints();
 audit.MapReplayTimeline();
+audit.MapExportChain();
 var alerts = audit.MapGroup("/alerts");
 alerts.MapListAlerts();
 alerts.MapAcknowledgeAlert();

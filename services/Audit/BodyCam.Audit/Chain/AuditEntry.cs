@@ -19,7 +19,11 @@ public sealed record AuditEntry(
     string? IncidentRef,
     string Data,
     string PrevHash,
-    string Hash);
+    string Hash)
+{
+    /// <summary>The hash this entry's content should have.</summary>
+    public string ComputeHash() => AuditHash.Compute(Id, PrevHash, At, Type, MessageId, ActorId, Subject, Data);
+}
 
 /// <summary>The event appended to the chain's Marten stream for each entry: the record of truth that verification and rebuilds read.</summary>
 public sealed record ChainLinked(AuditEntry Entry);

@@ -7,7 +7,8 @@ namespace BodyCam.Audit.Chain;
 /// The hash that links an audit entry to the one before it. The canonical form is a compact JSON
 /// array <c>[seq, prevHash, at, type, messageId, actorId, subject, data]</c> (at as ISO 8601 UTC
 /// with 7 fractional digits, data the event's JSON exactly as stored), UTF-8 encoded, hashed with
-/// SHA-256 and written as lower-case hex. Anyone can recompute it from an export.
+/// SHA-256 and written as lower-case hex. Anyone can recompute it from an export (this file is also
+/// compiled into the stand-alone verifier, <c>infra/verifier</c>, so it depends on nothing else).
 /// </summary>
 public static class AuditHash
 {
@@ -32,7 +33,4 @@ public static class AuditHash
 
         return Convert.ToHexStringLower(SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
     }
-
-    public static string Of(AuditEntry e) =>
-        Compute(e.Id, e.PrevHash, e.At, e.Type, e.MessageId, e.ActorId, e.Subject, e.Data);
 }

@@ -11,7 +11,7 @@ namespace BodyCam.Audit.Chain.Verifying;
 /// The outcome of checking a range of the chain: where it first breaks, and why, and the latest
 /// signed checkpoint inside the range (its hash matched the entry and its signature the key).
 /// </summary>
-public sealed record ChainVerification(long From, long To, long Checked, bool Ok, long? FirstBrokenSeq, string? Problem, Checkpoint? LastCheckpoint = null);
+public sealed record ChainVerification(long From, long To, long Checked, bool Ok, long? FirstBrokenSeq, string? Problem, Checkpoints.CheckpointView? LastCheckpoint = null);
 
 /// <summary>
 /// <c>GET /api/audit/verify?from=&amp;to=</c>: recomputes every entry's hash in a range of sequence
@@ -67,11 +67,11 @@ public static class VerifyChain
             key.ImportFromPem(signer.PublicKey.Pem);
             if (entry?.Hash != checkpoint.Hash || !checkpoint.IsSignedBy(key))
             {
-                return TypedResults.Ok(verified with { Ok = false, FirstBrokenSeq = checkpoint.Id, Problem = $"Checkpoint {checkpoint.Id} does not match the chain or its signature.", LastCheckpoint = checkpoint });
+                return TypedResults.Ok(verified with { Ok = false, FirstBrokenSeq = checkpoint.Id, Problem = $"Checkpoint {checkpoint.Id} does not match the chain or its signature.", LastCheckpoint = checkpoint.View() });
             }
         }
 
-        return TypedResults.Ok(verified with { LastCheckpoint = checkpoint });
+        return TypedResults.Ok(verified with { LastCheckpoint = checkpoint?.View() });
     }
 
     public static async Task<ChainVerification> VerifyAsync(IQuerySession session, long from, long to, CancellationToken cancellationToken)
@@ -96,7 +96,7 @@ public static class VerifyChain
                 var entry = linked.ElementAtOrDefault((int)(seq - pageStart));
                 var problem = entry is null || entry.Id != seq ? "the chain's event stream has no entry here"
                     : entry.PrevHash != previous ? "it does not link to the entry before"
-                    : AuditHash.Of(entry) != entry.Hash ? "its content does not match its hash"
+                    : entry.ComputeHash() != entry.Hash ? "its content does not match its hash"
                     : !documents.TryGetValue(seq, out var document) ? "its query document is missing"
                     : document != entry ? "its query document differs from the chain"
                     : null;

@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using BodyCam.Audit.Chain;
+using BodyCam.Audit.Chain.Checkpoints;
+using BodyCam.ServiceDefaults;
+using BodyCam.ServiceDefaults.Problems;
+using BodyCam.ServiceDefaults.Security;
+using Marten;
+
+namespace BodyCam.Audit.Events.Exporting;
+
+/// <summary>
+/// <c>GET /api/audit/export?format=csv|json&amp;from=&amp;to=</c> (compliance, admin): a contiguous run
+/// of the chain with every entry's hash and the hash before it, so the file can be verified on its
+/// own (<c>infra/verifier</c>). <c>from</c> and <c>to</c> are sequence numbers or times (when audit
+/// recorded the entries). The JSON export also carries the signed checkpoints in range and the public
+/// key that checks them. Entries are streamed a page at a time, however many there are.
+/// </summary>
+public static class ExportChain
+{
+    public const string CsvHeader = "seq,at,recordedAt,type,messageId,actorId,subject,data,prevHash,hash";
+    private const int Page = 2000;
+
+    public static RouteHandlerBuilder MapExportChain(this RouteGroupBuilder audit) =>
+        audit.MapGet("/export", HandleAsync)
+            .RequireRoles(Roles.Compliance, Roles.Admin)
+            .WithName("ExportAuditChain")
+            .WithSummary("A verifiable export of the chain (CSV or JSON) for a regulator or a court.");
+
+    private static async Task<IResult> HandleAsync(
+        HttpContext http, IQuerySession session, CheckpointSigner signer, CancellationToken cancellationToken,
+        string format = "json", string? from = null, string? to = null)
+    {
+        if (format is not ("csv" or "json"))
+        {
+            return Problem.Invalid("format", "format is csv or json.");
+        }
+
+        var (first, firstError) = await BoundAsync(session, from, lower: true, cancellationToken);
+        var (last, lastError) = await BoundAsync(session, to, lower: false, cancellationToken);
+        if ((firstError ?? lastError) is { } error)
+        {
+            return Problem.Invalid(firstError is null ? "to" : "from", error);
+        }
+
+        if (first > last)
+        {
+            return Problem.Invalid("from", "from must not be after to.");
+        }
+
+        http.Response.Headers.ContentDisposition = $"attachment; filename=\"bodycam-audit-{first}-{last}.{format}\"";
+        if (format == "csv")
+        {
+            http.Response.ContentType = "text/csv; charset=utf-8";
+            await using var writer = new StreamWriter(http.Response.Body, new UTF8Encoding(false), 64 * 1024);
+            await using var csv = new CsvHelper.CsvWriter(writer, CultureInfo.InvariantCulture);
+            foreach (var name in CsvHeader.Split(','))
+            {
+                csv.WriteField(name);
+            }
+
+            await csv.NextRecordAsync();
+            await foreach (var entry in EntriesAsync(session, first, last, cancellationToken))
+            {
+                foreach (var field in new[]
+                {
+                    entry.Id.ToString(CultureInfo.InvariantCulture), Time(entry.At), Time(entry.RecordedAt), entry.Type, entry.MessageId.ToString("D"),
+                    entry.ActorId, entry.Subject, entry.Data, entry.PrevHash, entry.Hash,
+                })
+                {
+                    csv.WriteField(field);
+                }
+
+                await csv.NextRecordAsync();
+            }
+
+            return Results.Empty;
+        }
+
+        http.Response.ContentType = "application/json; charset=utf-8";
+        var (pem, keyId) = signer.PublicKey;
+        var checkpoints = await session.Query<Checkpoint>().Where(c => c.Id >= first && c.Id <= last).OrderBy(c => c.Id).ToListAsync(cancellationToken);
+        await using (var json = new Utf8JsonWriter(http.Response.Body, new JsonWriterOptions { Indented = false }))
+        {
+            json.WriteStartObject();
+            json.WriteString("format", "bodycam-audit-export/1");
+            json.WriteString("exportedAt", Time(DateTimeOffset.UtcNow));
+            json.WriteNumber("from", first);
+            json.WriteNumber("to", last);
+            json.WriteString("hash", "SHA-256 over the compact JSON array [seq, prevHash, at, type, messageId, actorId, subject, data]");
+            json.WriteString("publicKeyPem", pem);
+            json.WriteString("keyId", keyId);
+            json.WriteStartArray("checkpoints");
+            foreach (var c in checkpoints)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("seq", c.Id);
+                json.WriteString("hash", c.Hash);
+                json.WriteString("at", Time(c.At));
+                json.WriteString("signature", c.Signature);
+                json.WriteString("keyId", c.KeyId);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("entries");
+            var written = 0;
+            await foreach (var entry in EntriesAsync(session, first, last, cancellationToken))
+            {
+                json.WriteStartObject();
+                json.WriteNumber("seq", entry.Id);
+                json.WriteString("at", Time(entry.At));
+                json.WriteString("recordedAt", Time(entry.RecordedAt));
+                json.WriteString("type", entry.Type);
+                json.WriteString("messageId", entry.MessageId.ToString("D"));
+                json.WriteString("actorId", entry.ActorId);
+                json.WriteString("subject", entry.Subject);
+                json.WriteString("data", entry.Data);
+                json.WriteString("prevHash", entry.PrevHash);
+                json.WriteString("hash", entry.Hash);
+                json.WriteEndObject();
+                if (++written % Page == 0)
+                {
+                    await json.FlushAsync(cancellationToken);
+                }
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        return Results.Empty;
+    }
+
+    private static async IAsyncEnumerable<AuditEntry> EntriesAsync(IQuerySession session, long first, long last, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        for (var at = first; at <= last; at += Page)
+        {
+            var upTo = Math.Min(last, at + Page - 1);
+            var page = await session.Query<AuditEntry>().Where(e => e.Id >= at && e.Id <= upTo).OrderBy(e => e.Id).ToListAsync(cancellationToken);
+            foreach (var entry in page)
+            {
+                yield return entry;
+            }
+
+            if (page.Count == 0)
+            {
+                yield break;
+            }
+        }
+    }
+
+    /// <summary>A sequence number as given, or the first (last) entry recorded at or after (before) a time; the chain's ends when absent.</summary>
+    private static async Task<(long Seq, string? Error)> BoundAsync(IQuerySession session, string? given, bool lower, CancellationToken cancellationToken)
+    {
+        if (given is null)
+        {
+            if (lower)
+            {
+                return (1, null);
+            }
+
+            var head = await session.Query<AuditEntry>().OrderByDescending(e => e.Id).Select(e => e.Id).FirstOrDefaultAsync(cancellationToken);
+            return (head, null);
+        }
+
+        if (long.TryParse(given, NumberStyles.None, CultureInfo.InvariantCulture, out var seq))
+        {
+            return seq >= 1 ? (seq, null) : (0, "a sequence number starts at 1.");
+        }
+
+        if (!DateTimeOffset.TryParse(given, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+        {
+            return (0, $"'{given}' is neither a sequence number nor an ISO 8601 time.");
+        }
+
+        var found = lower
+            ? await session.Query<AuditEntry>().Where(e => e.RecordedAt >= time).OrderBy(e => e.Id).Select(e => e.Id).FirstOrDefaultAsync(cancellationToken)
+            : await session.Query<AuditEntry>().Where(e => e.RecordedAt <= time).OrderByDescending(e => e.Id).Select(e => e.Id).FirstOrDefaultAsync(cancellationToken);
+        return (found == 0 && lower ? long.MaxValue : found, null);
+    }
+
+    private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+}
