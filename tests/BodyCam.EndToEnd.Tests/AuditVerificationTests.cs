@@ -44,6 +44,37 @@ public sealed class AuditVerificationTests(BodyCamSystem system)
     }
 
     [Fact]
+    public async Task A_rebuild_from_the_streams_puts_a_changed_query_document_right_and_shows_its_progress()
+    {
+        var cameraId = Api.NewCameraId();
+        await system.RegisterCameraAsync(cameraId);
+        var seq = (await system.AuditEventsEventuallyAsync($"cameraId={cameraId}"))[0].GetProperty("seq").GetInt64();
+        await ExecuteAsync("UPDATE audit.mt_doc_auditentry SET data = jsonb_set(data, '{actorId}', '\"mallory\"') WHERE id = @seq RETURNING data::text", seq, null);
+        Assert.Equal(seq, (await VerifyAsync()).GetProperty("firstBrokenSeq").GetInt64());
+        using var admin = await system.ClientForAsync("admin");
+        using var officer = await system.ClientForAsync("officer1");
+        Assert.Equal(HttpStatusCode.Forbidden, (await officer.PostAsync("api/audit/rebuild", null)).StatusCode);
+
+        using var started = await admin.PostAsync("api/audit/rebuild", null);
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        var done = await Eventually.Async(async () =>
+        {
+            var status = await admin.GetFromJsonAsync<JsonElement>("api/audit/rebuild");
+            Assert.NotEqual("failed", status.GetProperty("state").GetString());
+            return status.GetProperty("state").GetString() == "done" ? (object)status : null;
+        }, TimeSpan.FromSeconds(60), "the rebuild to finish");
+
+        var status = (JsonElement)done;
+        Assert.True(status.GetProperty("total").GetInt64() >= seq);
+        Assert.Equal(status.GetProperty("total").GetInt64(), status.GetProperty("processed").GetInt64());
+        Assert.Equal("admin", status.GetProperty("startedBy").GetString());
+        var verified = await VerifyAsync();
+        Assert.True(verified.GetProperty("ok").GetBoolean(), verified.GetRawText());
+        var entry = (await system.AuditEventsAsync($"cameraId={cameraId}"))[0];
+        Assert.Equal("admin", entry.GetProperty("actorId").GetString());
+    }
+
+    [Fact]
     public async Task A_checkpoint_verifies_with_the_published_key_and_fails_with_another()
     {
         var cameraId = Api.NewCameraId();

@@ -1,6 +1,8 @@
 using BodyCam.Audit.Chain;
 using BodyCam.Audit.Chain.Checkpoints;
+using BodyCam.Audit.Chain.Rebuilding;
 using BodyCam.Audit.Chain.Verifying;
+using BodyCam.Audit.Events.Accessing;
 using BodyCam.Audit.Events.Exporting;
 using BodyCam.Audit.Events.Querying;
 using BodyCam.Audit.Events.Replaying;
@@ -30,6 +32,7 @@ builder.AddEventStore("audit", options =>
 builder.AddMessageBus(bus => bus.AddRecordingConsumers());
 builder.Services.AddSingleton<AuditChain>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditChain>());
+builder.Services.AddSingleton<ProjectionRebuild>();
 builder.Services.AddSingleton<CheckpointSigner>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<CheckpointSigner>());
 
@@ -42,6 +45,8 @@ audit.MapVerifyChain();
 audit.MapListCheckpoints();
 audit.MapReplayTimeline();
 audit.MapExportChain();
+audit.MapRebuildProjections();
+audit.MapListAccess();
 var alerts = audit.MapGroup("/alerts");
 alerts.MapListAlerts();
 alerts.MapAcknowledgeAlert();
