@@ -1,6 +1,6 @@
 using BodyCam.Bench;
 
-// ./bodycam bench [all|location|nearest|authorisation|streaming] [--live-cameras 10,50] [--viewers N] [--kbps N] [--gateway URL] [--cameras N] [--batch N] [--rate N] [--seconds N] [--officers N]
+// ./bodycam bench [all|location|nearest|authorisation|streaming|audit] [--entries N] [--live-cameras 10,50] [--viewers N] [--kbps N] [--gateway URL] [--cameras N] [--batch N] [--rate N] [--seconds N] [--officers N]
 var what = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "all";
 string Option(string name, string fallback)
 {
@@ -39,6 +39,13 @@ if (what is "all" or "streaming")
     await StreamingBench.RunAsync(report, gateway, new Uri(Option("streaming", "http://127.0.0.1:5104/")),
         [.. Option("live-cameras", "10,50").Split(',').Select(int.Parse)], int.Parse(Option("viewers", "4")), int.Parse(Option("kbps", "2000")),
         TimeSpan.FromSeconds(int.Parse(Option("seconds", "15"))));
+}
+
+if (what is "all" or "audit")
+{
+    var gateway = new Gateway(new Uri(Option("gateway", "http://127.0.0.1:8080/")), Option("password", Environment.GetEnvironmentVariable("BODYCAM_DEMO_PASSWORD") ?? "demo"));
+    await AuditBench.RunAsync(report, gateway, new Uri(Option("audit", "http://127.0.0.1:5105/")),
+        Option("rabbitmq", "amqp://guest:guest@127.0.0.1:5672/bodycam"), int.Parse(Option("entries", "1000000")));
 }
 
 report.Write(output);

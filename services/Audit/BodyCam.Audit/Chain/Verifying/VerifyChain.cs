@@ -11,7 +11,7 @@ namespace BodyCam.Audit.Chain.Verifying;
 /// The outcome of checking a range of the chain: where it first breaks, and why, and the latest
 /// signed checkpoint inside the range (its hash matched the entry and its signature the key).
 /// </summary>
-public sealed record ChainVerification(long From, long To, long Checked, bool Ok, long? FirstBrokenSeq, string? Problem, Checkpoints.CheckpointView? LastCheckpoint = null);
+public sealed record ChainVerification(long From, long To, long Checked, bool Ok, long? FirstBrokenSeq, string? Problem, Checkpoints.CheckpointView? LastCheckpoint = null, long Head = 0);
 
 /// <summary>
 /// <c>GET /api/audit/verify?from=&amp;to=</c>: recomputes every entry's hash in a range of sequence
@@ -49,10 +49,10 @@ public static class VerifyChain
 
         if (end - start + 1 > MaxRange)
         {
-            return Problem.Invalid("to", $"Verify at most {MaxRange:N0} entries at a time.");
+            return Problem.Invalid("to", $"Verify at most {MaxRange:N0} entries at a time (the chain's head is {head:N0}).");
         }
 
-        var verified = await VerifyAsync(session, start, end, cancellationToken);
+        var verified = await VerifyAsync(session, start, end, cancellationToken) with { Head = head };
         if (!verified.Ok)
         {
             return TypedResults.Ok(verified);
