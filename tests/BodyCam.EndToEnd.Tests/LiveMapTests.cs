@@ -66,6 +66,8 @@ public sealed class LiveMapTests(BodyCamSystem system)
         }
 
         await fleet[2].SetRecordingAsync(true);
+        // Four on the map, and the third one's recording known there (facts arrive asynchronously).
+        await system.MapEventuallyAsync($"bbox={here.Box}&recording=true", f => f.Length == 1, "the recording officer on the map");
         await system.MapEventuallyAsync($"bbox={here.Box}", f => f.Length == 4, "four officers on the map");
         using var http = await system.ClientForAsync("officer1");
 
