@@ -178,18 +178,7 @@ public static class HostingDefaults
         }
 
         var raw = context.Request.Headers.Authorization.ToString();
-        var claimed = "unknown";
-        if (raw.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            try
-            {
-                claimed = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(raw["Bearer ".Length..].Trim()).Subject ?? "unknown";
-            }
-            catch (ArgumentException)
-            {
-                claimed = "unreadable-token";
-            }
-        }
+        var claimed = raw.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? RequestActor.ClaimedSubject(raw["Bearer ".Length..].Trim()) : "unknown";
 
         var reason = context.AuthenticateFailure switch
         {

@@ -34,4 +34,20 @@ public static class RequestActor
 
     public static string? ClientAddress(this HttpContext context) =>
         context.Connection.RemoteIpAddress?.ToString();
+
+    /// <summary>
+    /// The subject a token claims, read without validating it: for recording who a refused token
+    /// named (marked unverified by the caller). "unknown" without one, "unreadable-token" when it is no JWT.
+    /// </summary>
+    public static string ClaimedSubject(string token)
+    {
+        try
+        {
+            return new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(token).Subject ?? "unknown";
+        }
+        catch (ArgumentException)
+        {
+            return "unreadable-token";
+        }
+    }
 }

@@ -129,17 +129,15 @@ public sealed class AuditChain(IDocumentStore store, TimeProvider time, IMeterFa
     {
         var data = JsonSerializer.SerializeToElement(message, message.GetType(), DataJson);
         var raw = data.GetRawText();
-        var subject = SubjectFields.Select(f => Text(data, f)).FirstOrDefault(v => v is not null) ?? message.GetType().Name;
+        var subject = SubjectFields.Select(f => EntryData.Text(data, f)).FirstOrDefault(v => v is not null) ?? message.GetType().Name;
         var type = message.GetType().Name;
         var at = message.OccurredAt.ToUniversalTime();
         var hash = AuditHash.Compute(seq, prevHash, at, type, messageId, message.ActorId, subject, raw);
         return new AuditEntry(seq, at, time.GetUtcNow(), type, messageId, message.ActorId, subject,
-            Text(data, "cameraId"), Text(data, "officerId"), Text(data, "viewerId"), Text(data, "incidentRef"),
+            EntryData.Text(data, "cameraId"), EntryData.Text(data, "officerId"), EntryData.Text(data, "viewerId"), EntryData.Text(data, "incidentRef"),
             raw, prevHash, hash);
     }
 
-    private static string? Text(JsonElement data, string field) =>
-        data.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static async Task<(long, string)> LoadHeadAsync(IDocumentSession session, CancellationToken cancellationToken)
     {

@@ -94,7 +94,7 @@ public sealed class MisuseMonitor(TimeProvider time, ILogger<MisuseMonitor> log)
     {
         var data = JsonDocument.Parse(entry.Data).RootElement;
         JsonElement? decided = null;
-        var grantId = Text(data, "grantId") ?? (entry.Type == "ViewRequestApproved" ? Text(data, "requestId") : null);
+        var grantId = EntryData.Text(data, "grantId") ?? (entry.Type == "ViewRequestApproved" ? EntryData.Text(data, "requestId") : null);
         if (grantId is not null)
         {
             var decision = await operations.Query<AuditEntry>()
@@ -108,10 +108,10 @@ public sealed class MisuseMonitor(TimeProvider time, ILogger<MisuseMonitor> log)
 
     private static ViewFact? Fact(AuditEntry entry, JsonElement data, JsonElement? decided)
     {
-        string? From(string field) => Text(data, field) ?? (decided is { } d ? Text(d, field) : null);
+        string? From(string field) => EntryData.Text(data, field) ?? (decided is { } d ? EntryData.Text(d, field) : null);
         var kind = entry.Type switch
         {
-            "ViewRequestDecided" => Text(data, "decision") switch
+            "ViewRequestDecided" => EntryData.Text(data, "decision") switch
             {
                 "granted" => ViewKind.Granted,
                 "denied" => ViewKind.Refused,
@@ -130,7 +130,4 @@ public sealed class MisuseMonitor(TimeProvider time, ILogger<MisuseMonitor> log)
         return new ViewFact(entry.Id, kind.Value, entry.At, viewer, From("viewerRole"), From("viewerCommand"), From("officerId"), From("wearerCommand"),
             From("cameraId"), From("purpose"), From("incidentRef"), duration);
     }
-
-    private static string? Text(JsonElement data, string field) =>
-        data.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }

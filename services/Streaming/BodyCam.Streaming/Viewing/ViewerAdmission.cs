@@ -35,7 +35,7 @@ public sealed class ViewerAdmission(StreamTokenVerifier verifier, GrantBook gran
 
         if (verified is null)
         {
-            await refusals.RecordAsync(http, refusal!, $"unverified:{ClaimedSubject(token)}", http.RequestAborted);
+            await refusals.RecordAsync(http, refusal!, $"unverified:{RequestActor.ClaimedSubject(token)}", http.RequestAborted);
             return (null, StreamingProblems.Of(StatusCodes.Status401Unauthorized, StreamingProblems.StreamTokenInvalid, "The stream token is not valid", refusal!));
         }
 
@@ -92,17 +92,5 @@ public sealed class ViewerAdmission(StreamTokenVerifier verifier, GrantBook gran
 
         var header = request.Headers.Authorization.ToString();
         return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
-    }
-
-    private static string ClaimedSubject(string token)
-    {
-        try
-        {
-            return new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(token).Subject ?? "unknown";
-        }
-        catch (ArgumentException)
-        {
-            return "unreadable-token";
-        }
     }
 }

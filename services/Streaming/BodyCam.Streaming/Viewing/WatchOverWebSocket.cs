@@ -19,7 +19,7 @@ public static class WatchOverWebSocket
             .WithSummary("Watch a camera live over a WebSocket (stream token as access_token or bearer).");
 
     private static async Task<IResult> WatchAsync(
-        HttpContext http, string cameraId, ViewerAdmission admission, LiveStreams streams, LiveRecords records, IConfiguration configuration)
+        HttpContext http, string cameraId, ViewerAdmission admission, LiveStreams streams, LiveRecords records, IConfiguration configuration, TimeProvider time)
     {
         if (!LiveSocket.IsUpgrade(http.Request))
         {
@@ -38,7 +38,7 @@ public static class WatchOverWebSocket
             return StreamingProblems.NotLive(cameraId);
         }
 
-        var viewer = new WebSocketViewer(pass, http.ClientAddress() ?? "unknown", DateTimeOffset.UtcNow,
+        var viewer = new WebSocketViewer(pass, http.ClientAddress() ?? "unknown", time.GetUtcNow(),
             configuration.GetValue("Streaming:ViewerQueueFragments", 64),
             configuration.GetValue("Streaming:ViewerQueueBytes", 8 * 1024 * 1024));
         var correlationId = http.CorrelationId();

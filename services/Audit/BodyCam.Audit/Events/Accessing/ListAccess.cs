@@ -76,7 +76,7 @@ public static class ListAccess
     private static AccessRecord Join(AuditEntry decidedEntry, IReadOnlyList<AuditEntry> after)
     {
         var d = JsonDocument.Parse(decidedEntry.Data).RootElement;
-        var decision = Text(d, "decision") ?? "unknown";
+        var decision = EntryData.Text(d, "decision") ?? "unknown";
         DateTimeOffset? expiresAt = d.TryGetProperty("expiresAt", out var e) && e.ValueKind == JsonValueKind.String ? e.GetDateTimeOffset() : null;
         string? approvedBy = null, endReason = null;
         DateTimeOffset? endedAt = null;
@@ -94,29 +94,29 @@ public static class ListAccess
                 case "ViewRequestRefused":
                     refusedLater = true;
                     endedAt = entry.At;
-                    endReason = Text(data, "note") ?? "refused by the approver";
+                    endReason = EntryData.Text(data, "note") ?? "refused by the approver";
                     break;
                 case "GrantExtended":
                     expiresAt = data.GetProperty("expiresAt").GetDateTimeOffset();
                     break;
                 case "GrantRevoked":
                     endedAt = entry.At;
-                    endReason = $"revoked by {entry.ActorId}: {Text(data, "reason")}";
+                    endReason = $"revoked by {entry.ActorId}: {EntryData.Text(data, "reason")}";
                     break;
                 case "GrantExpired":
                     endedAt ??= entry.At;
                     endReason ??= "expired";
                     break;
                 case "ViewerSessionStarted":
-                    var id = Text(data, "sessionId")!;
+                    var id = EntryData.Text(data, "sessionId")!;
                     sessions[id] = new AccessSession(id, entry.At, null, null, null, null);
                     break;
                 case "ViewerSessionEnded":
-                    var ended = Text(data, "sessionId")!;
+                    var ended = EntryData.Text(data, "sessionId")!;
                     var started = sessions.GetValueOrDefault(ended) ?? new AccessSession(ended, entry.At, null, null, null, null);
                     sessions[ended] = started with
                     {
-                        EndedAt = entry.At, Bytes = data.GetProperty("bytes").GetInt64(), DurationMs = data.GetProperty("durationMs").GetInt64(), EndReason = Text(data, "reason"),
+                        EndedAt = entry.At, Bytes = data.GetProperty("bytes").GetInt64(), DurationMs = data.GetProperty("durationMs").GetInt64(), EndReason = EntryData.Text(data, "reason"),
                     };
                     break;
             }
@@ -128,12 +128,9 @@ public static class ListAccess
             : endedAt is not null || sessions.Count > 0 && sessions.Values.All(s => s.EndedAt is not null) ? "ended"
             : "granted";
         return new AccessRecord(
-            decidedEntry.Subject, decidedEntry.At, decidedEntry.ViewerId ?? "", Text(d, "viewerRole") ?? "", decidedEntry.OfficerId, decidedEntry.CameraId,
-            Text(d, "purpose") ?? "", Text(d, "reason") ?? "", decidedEntry.IncidentRef, Text(d, "policyVersion") ?? "", Text(d, "rule") ?? "",
-            Text(d, "explanation") ?? "", decision, outcome, approvedBy, Text(d, "clientAddress"), expiresAt, endedAt, endReason,
+            decidedEntry.Subject, decidedEntry.At, decidedEntry.ViewerId ?? "", EntryData.Text(d, "viewerRole") ?? "", decidedEntry.OfficerId, decidedEntry.CameraId,
+            EntryData.Text(d, "purpose") ?? "", EntryData.Text(d, "reason") ?? "", decidedEntry.IncidentRef, EntryData.Text(d, "policyVersion") ?? "", EntryData.Text(d, "rule") ?? "",
+            EntryData.Text(d, "explanation") ?? "", decision, outcome, approvedBy, EntryData.Text(d, "clientAddress"), expiresAt, endedAt, endReason,
             [.. sessions.Values.OrderBy(s => s.StartedAt)], [decidedEntry.Id, .. after.Select(a => a.Id)]);
     }
-
-    private static string? Text(JsonElement data, string field) =>
-        data.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }
