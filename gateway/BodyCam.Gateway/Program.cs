@@ -1,3 +1,4 @@
+using BodyCam.Gateway.Console;
 using BodyCam.Gateway.Identity;
 using BodyCam.Gateway.Proxy;
 using BodyCam.ServiceDefaults;
@@ -14,6 +15,7 @@ builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSecti
 builder.Services.AddHealthChecks().AddServiceHealthChecks(builder.Configuration);
 
 var app = builder.Build();
+app.UseConsole();
 app.UseServiceDefaults();
 app.UseLivePushLimits();
 app.MapIdentityEndpoints();

@@ -177,6 +177,8 @@ public sealed class BodyCamSystem : IAsyncLifetime
         environment["Identity__SigningKeyFile"] = SigningKeyFile;
         environment["Identity__SeedDemo"] = "true";
         environment["Identity__DemoPassword"] = DemoPassword;
+        // './bodycam test' builds the console before the tests run.
+        environment["Console__Root"] = Path.Combine(ServiceProcess.RepositoryRoot(), "gateway", "console", "dist");
         foreach (var (name, service) in _services)
         {
             environment[$"ReverseProxy__Clusters__{name}__Destinations__primary__Address"] = service.Address.ToString();

@@ -28,6 +28,10 @@ public sealed class DemoUsers(IConfiguration configuration)
 
     private byte[] Password => Encoding.UTF8.GetBytes(configuration["Identity:DemoPassword"] is { Length: > 0 } p ? p : "demo");
 
+    /// <summary>The demo person with this username, while demo sign-in is enabled.</summary>
+    public DemoUser? Find(string? username) =>
+        Enabled ? All.FirstOrDefault(u => string.Equals(u.Username, username, StringComparison.Ordinal)) : null;
+
     public DemoUser? SignIn(string? username, string? password)
     {
         if (!Enabled || username is null || password is null)

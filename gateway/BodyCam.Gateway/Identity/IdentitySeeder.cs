@@ -26,7 +26,15 @@ public sealed class IdentitySeeder(IServiceProvider services, DemoUsers demo, IC
             ClientId = ClientProperties.Console,
             DisplayName = "BodyCam console",
             ClientType = ClientTypes.Public,
-            Permissions = { Permissions.Endpoints.Token, Permissions.Scopes.Profile, Permissions.Scopes.Roles },
+            Permissions =
+            {
+                Permissions.Endpoints.Token, Permissions.Endpoints.Authorization,
+                Permissions.GrantTypes.AuthorizationCode, Permissions.ResponseTypes.Code,
+                Permissions.Scopes.Profile, Permissions.Scopes.Roles,
+            },
+            Requirements = { Requirements.Features.ProofKeyForCodeExchange },
+            // The console is served by this gateway and comes back to itself with the code.
+            RedirectUris = { ConsoleRedirect(configuration) },
         };
         if (demo.Enabled)
         {
@@ -49,6 +57,10 @@ public sealed class IdentitySeeder(IServiceProvider services, DemoUsers demo, IC
             await UpsertAsync(applications, cad, cancellationToken);
         }
     }
+
+    public static Uri ConsoleRedirect(IConfiguration configuration) =>
+        new(new Uri(configuration["Identity:Issuer"] ?? configuration["Identity:Authority"]
+            ?? throw new InvalidOperationException("Identity:Issuer is not set.")), "console/");
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

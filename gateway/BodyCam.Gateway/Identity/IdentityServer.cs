@@ -6,7 +6,8 @@ namespace BodyCam.Gateway.Identity;
 
 /// <summary>
 /// The embedded default's OIDC provider (OpenIddict): a token endpoint for cameras and CAD clients
-/// (client credentials) and for the seeded demo users (password), issuing signed JWT access tokens
+/// (client credentials), the console's sign-in (authorization code with PKCE) and the seeded demo
+/// users (password), issuing signed JWT access tokens
 /// for the <c>bodycam</c> audience that the gateway and every service validate.
 /// </summary>
 public static class IdentityServer
@@ -35,7 +36,10 @@ public static class IdentityServer
             {
                 o.SetIssuer(new Uri(issuer));
                 o.SetTokenEndpointUris("connect/token");
+                o.SetAuthorizationEndpointUris("connect/authorize");
                 o.AllowClientCredentialsFlow();
+                // The console signs people in with the code flow; a public client must prove it with PKCE.
+                o.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange();
                 o.AllowPasswordFlow();
                 o.RegisterScopes(Scopes.OpenId, Scopes.Profile, Scopes.Roles);
                 o.SetAccessTokenLifetime(configuration.GetValue("Identity:AccessTokenLifetime", TimeSpan.FromHours(1)));
@@ -45,6 +49,7 @@ public static class IdentityServer
                 o.DisableAccessTokenEncryption();
                 o.UseAspNetCore()
                     .EnableTokenEndpointPassthrough()
+                    .EnableAuthorizationEndpointPassthrough()
                     // TLS ends in front of the gateway in a real deployment; the embedded default is loopback HTTP.
                     .DisableTransportSecurityRequirement();
             });
@@ -55,6 +60,7 @@ public static class IdentityServer
     {
         var connect = app.MapGroup("/connect").WithTags("Identity");
         connect.MapTokenEndpoint();
+        connect.MapAuthorizeEndpoint();
         connect.MapDeviceClients();
         return app;
     }

@@ -27,6 +27,7 @@ public static class TokenEndpoint
         var log = logs.CreateLogger(nameof(TokenEndpoint));
 
         var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, BodyCamClaims.Subject, BodyCamClaims.Role);
+        var scopes = request.GetScopes();
         if (request.IsClientCredentialsGrantType())
         {
             var application = await applications.FindByClientIdAsync(request.ClientId!, http.RequestAborted);
@@ -52,29 +53,36 @@ public static class TokenEndpoint
                 return Refuse(Errors.InvalidGrant, "The username or password is not right.");
             }
 
-            identity.AddClaim(new Claim(BodyCamClaims.Subject, user.Username));
-            identity.AddClaim(new Claim(BodyCamClaims.Name, user.DisplayName));
-            identity.AddClaim(new Claim(BodyCamClaims.Role, user.Role));
-            if (user.Command is not null)
+            identity = DemoPrincipal.IdentityOf(user, request.ClientId);
+        }
+        else if (request.IsAuthorizationCodeGrantType())
+        {
+            // OpenIddict has checked the code, its client, redirect URI and PKCE verifier; the person
+            // it was issued to must still be someone we sign in.
+            var code = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            var user = demo.Find(code.Principal?.GetClaim(BodyCamClaims.Subject));
+            if (user is null)
             {
-                identity.AddClaim(new Claim(BodyCamClaims.Command, user.Command));
+                return Refuse(Errors.InvalidGrant, "The person this code was issued to can no longer sign in.");
             }
 
-            if (user.OfficerId is not null)
-            {
-                identity.AddClaim(new Claim(BodyCamClaims.OfficerId, user.OfficerId));
-            }
+            identity = DemoPrincipal.IdentityOf(user, request.ClientId);
+            scopes = code.Principal!.GetScopes();
         }
         else
         {
             return Refuse(Errors.UnsupportedGrantType, "This grant type is not supported.");
         }
 
-        identity.AddClaim(new Claim(Claims.ClientId, request.ClientId ?? ""));
-        identity.SetDestinations(_ => [Destinations.AccessToken]);
+        if (identity.FindFirst(Claims.ClientId) is null)
+        {
+            identity.AddClaim(new Claim(Claims.ClientId, request.ClientId ?? ""));
+        }
+
+        DemoPrincipal.SetDestinations(identity);
         var principal = new ClaimsPrincipal(identity);
         principal.SetResources(BodyCamClaims.Audience);
-        principal.SetScopes(request.GetScopes());
+        principal.SetScopes(scopes);
         return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 

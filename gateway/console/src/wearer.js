@@ -1,0 +1,35 @@
+// The wearer's view: who is watching my camera now, and why.
+import { api, el, every, time } from "./api.js";
+
+let me;
+let stop = null;
+
+export function init(person) {
+  me = person;
+}
+
+export function shown() {
+  stop = every(3000, refresh);
+}
+
+export function hidden() {
+  stop?.();
+}
+
+async function refresh() {
+  const note = document.getElementById("wearer-camera");
+  const officers = await api("/api/location/officers");
+  const mine = officers.features.find((f) => f.properties.officerId === me.officerId);
+  if (!mine) {
+    note.textContent = "No camera is assigned to you on the map right now.";
+    document.getElementById("wearer-viewers").replaceChildren();
+    return;
+  }
+  const cameraId = mine.properties.cameraId;
+  const viewers = await api(`/api/ingest/cameras/${encodeURIComponent(cameraId)}/viewers`);
+  const list = viewers.viewers ?? viewers;
+  note.textContent = `Camera ${cameraId} · ${mine.properties.recording ? "recording" : "not recording"} · ${list.length} watching`;
+  document.getElementById("wearer-viewers").replaceChildren(...(list.length
+    ? list.map((v) => el("li", {}, el("strong", {}, `${v.viewerId} (${v.role})`), ` · ${v.purpose} · since ${time(v.since)}`))
+    : [el("li", {}, "Nobody is watching your camera.")]));
+}

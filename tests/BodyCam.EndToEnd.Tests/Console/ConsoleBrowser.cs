@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using BodyCam.Testing;
+using Microsoft.Playwright;
+using Xunit;
+
+namespace BodyCam.EndToEnd.Tests.Console;
+
+/// <summary>
+/// Debian's Chromium driven by Playwright (never a downloaded browser), one context per person, so
+/// each signs in for themselves. Errors in a page's console fail the test; screenshots are saved
+/// under <c>artifacts/console/</c> at the repository root.
+/// </summary>
+internal sealed class ConsoleBrowser : IAsyncDisposable
+{
+    public static readonly string Artifacts = Path.Combine(ServiceProcess.RepositoryRoot(), "artifacts", "console");
+
+    private readonly IPlaywright _playwright;
+    private readonly IBrowser _browser;
+    private readonly BodyCamSystem _system;
+    private readonly ConcurrentQueue<string> _errors = new();
+
+    private ConsoleBrowser(IPlaywright playwright, IBrowser browser, BodyCamSystem system)
+    {
+        _playwright = playwright;
+        _browser = browser;
+        _system = system;
+    }
+
+    /// <summary>What the pages wrote to their consoles as errors, and scripts that threw.</summary>
+    public IReadOnlyCollection<string> Errors => _errors;
+
+    public static async Task<ConsoleBrowser> LaunchAsync(BodyCamSystem system)
+    {
+        Directory.CreateDirectory(Artifacts);
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"],
+        });
+        return new ConsoleBrowser(playwright, browser, system);
+    }
+
+    /// <summary>A new person's page, signed in through the console's own sign-in (code + PKCE).</summary>
+    public async Task<IPage> SignInAsync(string username, int width = 1400, int height = 900, string path = "console/")
+    {
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
+        context.SetDefaultTimeout(20_000);
+        var page = await context.NewPageAsync();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                _errors.Enqueue($"{username}: {message.Text} ({message.Location})");
+            }
+        };
+        page.PageError += (_, error) => _errors.Enqueue($"{username}: {error}");
+
+        await page.GotoAsync(new Uri(_system.GatewayAddress, path).ToString());
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in with your force account" }).ClickAsync();
+        await page.GetByLabel("Username").FillAsync(username);
+        await page.GetByLabel("Password").FillAsync(BodyCamSystem.DemoPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.Locator("#who")).ToContainTextAsync($"({RoleOf(username)}");
+        return page;
+    }
+
+    public static Task ScreenshotAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Artifacts, $"{name}.png"), FullPage = true });
+
+    public void AssertNoErrors() => Assert.True(_errors.IsEmpty, string.Join('\n', _errors));
+
+    private static string RoleOf(string username) => username switch
+    {
+        "control1" => "control-room",
+        "supervisor1" => "supervisor",
+        "compliance1" => "compliance",
+        "admin" => "admin",
+        _ => "officer",
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+}
