@@ -42,8 +42,12 @@ export function stateOf(p) {
 
 const colours = { recording: "#dc2626", watched: "#7c3aed", idle: "#64748b" };
 
-export function marker(latlng, state, label) {
+/** A class naming the marker's officer or camera, so it can be found (tests, styles). */
+export const markerClass = (id) => `marker-${String(id).replace(/[^A-Za-z0-9_-]/g, "_")}`;
+
+export function marker(latlng, state, label, id = "") {
   return L.circleMarker(latlng, {
+    className: `officer ${markerClass(id)}`,
     radius: state === "idle" ? 6 : 8,
     color: state === "watched" ? "#3b0764" : "#fff",
     weight: state === "watched" ? 3 : 2,

@@ -86,7 +86,7 @@ function upsert(feature) {
     restyle(known.marker, state);
     known.marker.setTooltipContent(label(p));
   } else {
-    const m = marker([lat, lon], state, label(p)).on("click", () => select(p.officerId));
+    const m = marker([lat, lon], state, label(p), p.officerId).on("click", () => select(p.officerId));
     officers.set(p.officerId, { feature, marker: m });
   }
   if (selected === p.officerId) details(p.officerId);
@@ -173,7 +173,7 @@ async function details(officerId) {
     document.getElementById("details-nearest").replaceChildren(...nearest
       .filter((n) => n.officerId !== officerId).slice(0, 4)
       .map((n) => el("li", {}, el("button", { type: "button", onclick: () => select(n.officerId, true) },
-        `${n.callsign || n.officerId} · ${Math.round(n.distanceM)} m · ${stateOf(n)}`))));
+        `${name(n)} · ${Math.round(n.distanceM)} m · ${stateOf(n)}`))));
   } catch (e) {
     say(e.message);
   }

@@ -106,7 +106,7 @@ function moveTo(index) {
       if (p.at > at) break;
       last = p;
     }
-    if (last) marker([last.lat, last.lon], "recording", `camera ${cameraId} at ${time(last.at.toISOString())}`).addTo(layer);
+    if (last) marker([last.lat, last.lon], "recording", `camera ${cameraId} at ${time(last.at.toISOString())}`, cameraId).addTo(layer);
   }
   const list = document.getElementById("replay-events").children;
   for (let i = 0; i < list.length; i++) {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using BodyCam.Testing;
+using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using Xunit;
 
@@ -44,10 +45,15 @@ internal sealed class ConsoleBrowser : IAsyncDisposable
     }
 
     /// <summary>A new person's page, signed in through the console's own sign-in (code + PKCE).</summary>
-    public async Task<IPage> SignInAsync(string username, int width = 1400, int height = 900, string path = "console/")
+    public async Task<IPage> SignInAsync(string username, int width = 1400, int height = 900, string path = "console/", string? initScript = null)
     {
         var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
         context.SetDefaultTimeout(20_000);
+        if (initScript is not null)
+        {
+            await context.AddInitScriptAsync(initScript);
+        }
+
         var page = await context.NewPageAsync();
         page.Console += (_, message) =>
         {
@@ -69,6 +75,15 @@ internal sealed class ConsoleBrowser : IAsyncDisposable
 
     public static Task ScreenshotAsync(IPage page, string name) =>
         page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Artifacts, $"{name}.png"), FullPage = true });
+
+    /// <summary>axe-core's check of what the page shows now: no serious or critical violation (labels, contrast, roles…).</summary>
+    public static async Task AssertAccessibleAsync(IPage page)
+    {
+        var results = await page.RunAxe();
+        var violations = results.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
+        Assert.True(violations.Count == 0, string.Join('\n', violations.Select(v =>
+            $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(", ", v.Nodes.Take(3).Select(n => n.Html))}")));
+    }
 
     public void AssertNoErrors() => Assert.True(_errors.IsEmpty, string.Join('\n', _errors));
 

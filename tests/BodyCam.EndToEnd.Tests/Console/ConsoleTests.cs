@@ -30,8 +30,9 @@ public sealed class ConsoleTests(BodyCamSystem system)
         await control.GetByLabel("Find officer or callsign").FillAsync(camera.OfficerId);
         var officer = control.Locator($"#officer-list button[data-officer='{camera.OfficerId}']");
         await Assertions.Expect(officer).ToContainTextAsync("recording");
-        await Assertions.Expect(control.Locator("path.leaflet-interactive").First).ToBeVisibleAsync();
+        await Assertions.Expect(control.Locator($"#map path.marker-{camera.OfficerId}")).ToBeVisibleAsync();
         await ConsoleBrowser.ScreenshotAsync(control, "01-map");
+        await ConsoleBrowser.AssertAccessibleAsync(control);
 
         // From the keyboard: the officer's details, then the watch dialog with purpose, reason and incident.
         await officer.FocusAsync();
@@ -43,6 +44,7 @@ public sealed class ConsoleTests(BodyCamSystem system)
         await dialog.GetByLabel("Reason", new() { Exact = true }).FillAsync("Disorder outside the ground, deciding where to send the van");
         await dialog.GetByLabel("Incident reference").FillAsync(incident);
         await ConsoleBrowser.ScreenshotAsync(control, "02-watch-dialog");
+        await ConsoleBrowser.AssertAccessibleAsync(control);
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Ask to watch" }).ClickAsync();
 
         // The video really plays: its clock advances.
@@ -51,6 +53,7 @@ public sealed class ConsoleTests(BodyCamSystem system)
         var later = await PlayedAsync(control, atLeast: first + 1.0);
         Assert.True(later > first);
         await ConsoleBrowser.ScreenshotAsync(control, "03-live");
+        await ConsoleBrowser.AssertAccessibleAsync(control);
 
         // A supervisor revokes the grant from the grants screen, with a reason.
         var supervisor = await browser.SignInAsync("supervisor1");
@@ -58,6 +61,7 @@ public sealed class ConsoleTests(BodyCamSystem system)
         var row = supervisor.Locator("#grant-rows tr", new() { HasText = incident });
         await Assertions.Expect(row).ToContainTextAsync("control1");
         await ConsoleBrowser.ScreenshotAsync(supervisor, "04-grants");
+        await ConsoleBrowser.AssertAccessibleAsync(supervisor);
         await row.GetByPlaceholder("Reason to revoke").FillAsync("Not needed any more: van deployed");
         await row.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
 
@@ -82,8 +86,9 @@ public sealed class ConsoleTests(BodyCamSystem system)
         await scrubber.FocusAsync();
         await compliance.Keyboard.PressAsync("End");
         await Assertions.Expect(compliance.Locator("#replay-events li.current")).ToHaveCountAsync(1);
-        await Assertions.Expect(compliance.Locator("#replay-map path.leaflet-interactive").First).ToBeVisibleAsync();
+        await Assertions.Expect(compliance.Locator($"#replay-map path.marker-{camera.CameraId}")).ToBeVisibleAsync();
         await ConsoleBrowser.ScreenshotAsync(compliance, "06-replay");
+        await ConsoleBrowser.AssertAccessibleAsync(compliance);
 
         browser.AssertNoErrors();
     }
@@ -104,6 +109,7 @@ public sealed class ConsoleTests(BodyCamSystem system)
         var alert = control.Locator("#watchme-list li", new() { HasText = camera.CameraId });
         await Assertions.Expect(alert).ToContainTextAsync("Watch Me");
         await ConsoleBrowser.ScreenshotAsync(control, "07-alerts");
+        await ConsoleBrowser.AssertAccessibleAsync(control);
 
         // The operator answers it by watching, with the Watch Me purpose already chosen.
         await alert.GetByRole(AriaRole.Button, new() { Name = "Watch" }).ClickAsync();
@@ -120,9 +126,83 @@ public sealed class ConsoleTests(BodyCamSystem system)
         await Assertions.Expect(wearer.Locator("#wearer-viewers")).ToContainTextAsync("watch-me-response");
         Assert.True(await wearer.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), "the page is wider than the phone");
         await ConsoleBrowser.ScreenshotAsync(wearer, "08-wearer-phone");
+        await ConsoleBrowser.AssertAccessibleAsync(wearer);
 
         await control.GetByRole(AriaRole.Button, new() { Name = "Stop watching" }).ClickAsync();
         await Assertions.Expect(wearer.Locator("#wearer-viewers")).ToContainTextAsync("Nobody is watching");
+        browser.AssertNoErrors();
+    }
+
+    [Fact]
+    public async Task The_map_draws_operations_and_narrows_to_one_operation_and_to_recording_officers()
+    {
+        var here = Spot.Random();
+        var recording = await system.RecordingCameraAsync();
+        var idle = await system.EnlistAsync();
+        var outside = await system.EnlistAsync();
+        await recording.ReportAtAsync(here.Offset(0.002, 0.002));
+        await idle.ReportAtAsync(here.Offset(0.006, 0.006));
+        await outside.ReportAtAsync(here.Offset(0.02, 0.02));
+        using var api = await system.ClientForAsync("control1");
+        var name = $"Protest {Guid.NewGuid():N}"[..16];
+        double[][] ring = [[here.Lon, here.Lat], [here.Lon + 0.01, here.Lat], [here.Lon + 0.01, here.Lat + 0.01], [here.Lon, here.Lat + 0.01], [here.Lon, here.Lat]];
+        using var opened = await api.PostAsJsonAsync("api/location/operations",
+            new { name, kind = "protest", area = new { type = "Polygon", coordinates = new[] { ring } } });
+        Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
+        await system.MapEventuallyAsync($"bbox={here.Box}", f => f.Length == 3, "three officers on the map");
+        await using var browser = await ConsoleBrowser.LaunchAsync(system);
+
+        var control = await browser.SignInAsync("control1");
+        await control.GetByLabel("Operation").SelectOptionAsync(new SelectOptionValue { Label = $"{name} (protest)" });
+        var list = control.Locator("#officer-list button");
+        await Assertions.Expect(list).ToHaveCountAsync(2);
+        await Assertions.Expect(control.Locator($"#officer-list button[data-officer='{recording.OfficerId}']")).ToContainTextAsync("recording");
+        await Assertions.Expect(control.Locator($"#officer-list button[data-officer='{idle.OfficerId}']")).ToContainTextAsync("idle");
+        await Assertions.Expect(control.Locator("#map path.leaflet-interactive[stroke-dasharray]")).Not.ToHaveCountAsync(0);
+
+        await control.GetByLabel("Recording only").CheckAsync();
+        await Assertions.Expect(list).ToHaveCountAsync(1);
+        await Assertions.Expect(list.First).ToHaveAttributeAsync("data-officer", recording.OfficerId);
+
+        // The nearest colleagues of the one still shown: the idle officer inside, then the one outside.
+        await list.First.ClickAsync();
+        var nearest = control.Locator("#details-nearest li");
+        await Assertions.Expect(nearest.First).ToContainTextAsync(idle.OfficerId);
+        await ConsoleBrowser.ScreenshotAsync(control, "09-operation-filter");
+        browser.AssertNoErrors();
+    }
+
+    [Fact]
+    public async Task Where_WebSockets_are_blocked_the_player_falls_back_to_LL_HLS_and_plays()
+    {
+        var camera = await system.RecordingCameraAsync();
+        await camera.ReportAtAsync(Spot.Random());
+        await using var ffmpeg = FfmpegCamera.Start(system, camera);
+        await system.WaitLiveAsync(camera.CameraId, ffmpeg);
+        await using var browser = await ConsoleBrowser.LaunchAsync(system);
+
+        // A network that refuses WebSockets (some proxies do): every socket closes before it opens.
+        const string noWebSockets = """
+            window.WebSocket = class { constructor() { setTimeout(() => this.onclose && this.onclose({ code: 1006, reason: "" }), 10); } close() {} };
+            """;
+        var officer = await browser.SignInAsync("officer1", initScript: noWebSockets);
+        await officer.GetByLabel("Find officer or callsign").FillAsync(camera.OfficerId);
+        await officer.Locator($"#officer-list button[data-officer='{camera.OfficerId}']").ClickAsync();
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Watch this camera" }).ClickAsync();
+        var dialog = officer.GetByRole(AriaRole.Dialog);
+        await dialog.GetByLabel("Purpose").SelectOptionAsync("officer-safety");
+        await dialog.GetByLabel("Reason", new() { Exact = true }).FillAsync("Colleague alone at a domestic, checking on them");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Ask to watch" }).ClickAsync();
+
+        await Assertions.Expect(officer.Locator("#live-status")).ToHaveTextAsync("Live (HLS).");
+        var first = await PlayedAsync(officer, atLeast: 0.5);
+        await PlayedAsync(officer, atLeast: first + 1.0);
+        await ConsoleBrowser.ScreenshotAsync(officer, "10-live-hls");
+
+        await officer.GetByRole(AriaRole.Button, new() { Name = "Stop watching" }).ClickAsync();
+        await Assertions.Expect(officer.Locator("#live-status")).ToHaveTextAsync("You stopped watching.");
+        var ended = await system.AuditEventsEventuallyAsync($"cameraId={camera.CameraId}&type=GrantRevoked");
+        Assert.Equal("officer1", ended[0].GetProperty("actorId").GetString());
         browser.AssertNoErrors();
     }
 
