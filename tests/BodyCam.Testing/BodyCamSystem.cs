@@ -13,7 +13,7 @@ namespace BodyCam.Testing;
 /// </summary>
 public sealed class BodyCamSystem : IAsyncLifetime
 {
-    public static readonly IReadOnlyList<string> ServiceNames = ["ingest", "location", "authorisation", "streaming", "audit"];
+    public static readonly IReadOnlyList<string> ServiceNames = ["ingest", "location", "authorisation", "streaming", "audit", "integration"];
     public const string DemoPassword = "demo";
 
     private readonly Dictionary<string, ServiceProcess> _services = [];
@@ -75,6 +75,10 @@ public sealed class BodyCamSystem : IAsyncLifetime
         ["Identity__Authority"] = $"http://127.0.0.1:{_gatewayPort}/",
         ["Identity__Issuer"] = $"http://127.0.0.1:{_gatewayPort}/",
         ["Identity__RequireHttpsMetadata"] = "false",
+        // Webhook retries in seconds rather than minutes, so a failing receiver's story fits in a test.
+        ["Integration__RetryDelay"] = "00:00:00.200",
+        ["Integration__Retries"] = "3",
+        ["Integration__AttemptTimeout"] = "00:00:02",
     };
 
     /// <summary>Starts a service again on its old port, after a test killed it.</summary>

@@ -1,0 +1,69 @@
+namespace BodyCam.Integration.Facts;
+
+/// <summary>
+/// What integration knows of a camera from the facts it hears: who wears it, whether it records or
+/// is live, where it last was and which operations' areas it is in.
+/// </summary>
+public sealed record CameraState(
+    string Id,
+    string? OfficerId = null,
+    string? Callsign = null,
+    string? Command = null,
+    bool Recording = false,
+    bool Live = false,
+    double? Lat = null,
+    double? Lon = null,
+    DateTimeOffset? PositionAt = null,
+    DateTimeOffset? PositionSentAt = null,
+    IReadOnlyList<OperationArea>? InOperations = null)
+{
+    public IReadOnlyList<OperationArea> Operations => InOperations ?? [];
+
+    /// <summary>The camera's part of every event about it: never a token, never who is watching.</summary>
+    public object Describe() => new
+    {
+        cameraId = Id,
+        officerId = OfficerId,
+        callsign = Callsign,
+        command = Command,
+        recording = Recording,
+        live = Live,
+        position = Lat is null || Lon is null ? null : new { lat = Lat, lon = Lon, at = PositionAt },
+        operations = Operations.Select(o => new { operationId = o.Id, name = o.Name, incidentRef = o.IncidentRef }),
+    };
+}
+
+/// <summary>An operation's area as integration keeps it, to tell which cameras are in it.</summary>
+public sealed record OperationArea(string Id, string Name, string Kind, IReadOnlyList<double[]> Ring, string? IncidentRef)
+{
+    /// <summary>Ray casting over the ring of [lon, lat] positions.</summary>
+    public bool Contains(double lat, double lon)
+    {
+        var inside = false;
+        for (int i = 0, j = Ring.Count - 1; i < Ring.Count; j = i++)
+        {
+            var (xi, yi, xj, yj) = (Ring[i][0], Ring[i][1], Ring[j][0], Ring[j][1]);
+            if ((yi > lat) != (yj > lat) && lon < ((xj - xi) * (lat - yi) / (yj - yi)) + xi)
+            {
+                inside = !inside;
+            }
+        }
+
+        return inside;
+    }
+
+    public (double Lat, double Lon) Centre() => (Ring.Take(Ring.Count - 1).Average(p => p[1]), Ring.Take(Ring.Count - 1).Average(p => p[0]));
+}
+
+public static class Distance
+{
+    /// <summary>Great-circle distance in metres.</summary>
+    public static double Metres(double lat1, double lon1, double lat2, double lon2)
+    {
+        const double earthRadius = 6_371_008.8;
+        var dLat = double.DegreesToRadians(lat2 - lat1);
+        var dLon = double.DegreesToRadians(lon2 - lon1);
+        var a = Math.Pow(Math.Sin(dLat / 2), 2) + (Math.Cos(double.DegreesToRadians(lat1)) * Math.Cos(double.DegreesToRadians(lat2)) * Math.Pow(Math.Sin(dLon / 2), 2));
+        return 2 * earthRadius * Math.Asin(Math.Min(1, Math.Sqrt(a)));
+    }
+}

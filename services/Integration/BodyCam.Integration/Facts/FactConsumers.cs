@@ -1,0 +1,257 @@
+using BodyCam.Contracts.Cameras;
+using BodyCam.Contracts.Operations;
+using BodyCam.Contracts.Streaming;
+using BodyCam.Contracts.Telemetry;
+using BodyCam.Integration.Feed;
+using BodyCam.ServiceDefaults.Messaging;
+using Marten;
+using MassTransit;
+
+namespace BodyCam.Integration.Facts;
+
+// Integration learns everything from the contracts alone, like any extension would. Each fact
+// updates what it knows of the camera and adds the events it means to the feed, in one transaction,
+// on one endpoint taken one message at a time (so the feed's order is the order facts were taken).
+
+/// <summary>The shared shape: load the camera, change it, store it, add the feed's events; wake readers once committed.</summary>
+public abstract class FactConsumer<TFact>(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
+    : IdempotentConsumer<TFact>(store, time)
+    where TFact : class
+{
+    protected FeedWriter Feed => feed;
+
+    protected static async Task<CameraState> CameraAsync(IDocumentSession session, string cameraId, CancellationToken cancellationToken) =>
+        await session.LoadAsync<CameraState>(cameraId, cancellationToken) ?? new CameraState(cameraId);
+
+    protected static string EventId(ConsumeContext context, string? part = null) =>
+        part is null ? context.MessageId!.Value.ToString() : $"{context.MessageId}-{part}";
+
+    protected override void Committed(ConsumeContext<TFact> context) => signal.Pulse();
+}
+
+public sealed class CameraAssignedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
+    : FactConsumer<CameraAssigned>(store, time, feed, signal)
+{
+    protected override async Task Handle(ConsumeContext<CameraAssigned> context, IDocumentSession session)
+    {
+        var m = context.Message;
+        var camera = (await CameraAsync(session, m.CameraId, context.CancellationToken)) with { OfficerId = m.OfficerId, Callsign = m.Callsign, Command = m.Command };
+        session.Store(camera);
+        await Feed.AppendAsync(session, EventId(context), EventTypes.CameraAssigned, camera, m.CameraId, m.OccurredAt, camera.Describe(), context.CancellationToken);
+    }
+}
+
+public sealed class CameraDockedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
+    : FactConsumer<CameraDocked>(store, time, feed, signal)
+{
+    protected override async Task Handle(ConsumeContext<CameraDocked> context, IDocumentSession session)
+    {
+        var m = context.Message;
+        var before = await CameraAsync(session, m.CameraId, context.CancellationToken);
+        await Feed.AppendAsync(session, EventId(context), EventTypes.CameraDocked, before, m.CameraId, m.OccurredAt, before.Describe(), context.CancellationToken);
+        session.Store(before with { OfficerId = null, Callsign = null, Command = null, Recording = false, Lat = null, Lon = null, PositionAt = null, InOperations = [] });
+    }
+}
+
+public sealed class RecordingStartedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
+    : FactConsumer<RecordingStarted>(store, time, feed, signal)
+{
+    protected override async Task Handle(ConsumeContext<RecordingStarted> context, IDocumentSession session)
+    {
+        var m = context.Message;
+        var camera = (await CameraAsync(session, m.CameraId, context.CancellationToken)) with { Recording = true };
+        session.Store(camera);
+        await Feed.AppendAsync(session, EventId(context), EventTypes.RecordingStarted, camera, m.CameraId, m.OccurredAt, camera.Describe(), context.CancellationToken);
+    }
+}
+
+public sealed class RecordingStoppedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
+    : FactConsumer<RecordingStopped>(store, time, feed, signal)
+{
+    protected override async Task Handle(ConsumeContext<RecordingStopped> context, IDocumentSession session)
+    {
+        var m = context.Message;
+        var camera = (await CameraAsync(session, m.CameraId, context.CancellationToken)) with { Recording = false };
+        session.Store(camera);
+        await Feed.AppendAsync(session, EventId(context), EventTypes.RecordingStopped, camera, m.CameraId, m.OccurredAt, camera.Describe(), context.CancellationToken);
+    }
+}
+
+public sealed class WatchMeRequestedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
+    : FactConsumer<WatchMeRequested>(store, time, feed, signal)
+{
+    protected override async Task Handle(ConsumeContext<WatchMeRequested> context, IDocumentSession session)
+    {
+        var m = context.Message;
+        var camera = await CameraAsync(session, m.CameraId, context.CancellationToken);
+        await Feed.AppendAsync(session, EventId(context), EventTypes.WatchMeRequested, camera, m.CameraId, m.OccurredAt,
+            new { camera = camera.Describe(), note = m.Note }, context.CancellationToken);
+    }
+}
+
+public sealed class WatchMeAcknowledgedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
+    : FactConsumer<WatchMeAcknowledged>(store, time, feed, signal)
+{
+    protected override async Task Handle(ConsumeContext<WatchMeAcknowledged> context, IDocumentSession session)
+    {
+        var m = context.Message;
+        var camera = await CameraAsync(session, m.CameraId, context.CancellationToken);
+        await Feed.AppendAsync(session, EventId(context), EventTypes.WatchMeAcknowledged, camera, m.CameraId, m.OccurredAt,
+            new { camera = camera.Describe(), acknowledgedBy = m.ActorId }, context.CancellationToken);
+    }
+}
+
+public sealed class StreamWentLiveFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
+    : FactConsumer<StreamWentLive>(store, time, feed, signal)
+{
+    protected override async Task Handle(ConsumeContext<StreamWentLive> context, IDocumentSession session)
+    {
+        var m = context.Message;
+        var camera = (await CameraAsync(session, m.CameraId, context.CancellationToken)) with { Live = true };
+        session.Store(camera);
+        await Feed.AppendAsync(session, EventId(context), EventTypes.StreamLive, camera, m.CameraId, m.OccurredAt, camera.Describe(), context.CancellationToken);
+    }
+}
+
+public sealed class StreamEndedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
+    : FactConsumer<StreamEnded>(store, time, feed, signal)
+{
+    protected override async Task Handle(ConsumeContext<StreamEnded> context, IDocumentSession session)
+    {
+        var m = context.Message;
+        var camera = (await CameraAsync(session, m.CameraId, context.CancellationToken)) with { Live = false };
+        session.Store(camera);
+        await Feed.AppendAsync(session, EventId(context), EventTypes.StreamEnded, camera, m.CameraId, m.OccurredAt,
+            new { camera = camera.Describe(), reason = m.Reason }, context.CancellationToken);
+    }
+}
+
+/// <summary>
+/// Viewer sessions go out only where the force's policy allows it (<c>Integration:ShareViewers</c>,
+/// off by default): who watches an officer is itself sensitive.
+/// </summary>
+public sealed class ViewerSessionStartedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal, IConfiguration configuration)
+    : FactConsumer<ViewerSessionStarted>(store, time, feed, signal)
+{
+    protected override async Task Handle(ConsumeContext<ViewerSessionStarted> context, IDocumentSession session)
+    {
+        if (!configuration.GetValue("Integration:ShareViewers", false))
+        {
+            return;
+        }
+
+        var m = context.Message;
+        var camera = await CameraAsync(session, m.CameraId, context.CancellationToken);
+        await Feed.AppendAsync(session, EventId(context), EventTypes.ViewerStarted, camera, m.CameraId, m.OccurredAt,
+            new { camera = camera.Describe(), viewerId = m.ViewerId, grantId = m.GrantId }, context.CancellationToken);
+    }
+}
+
+public sealed class ViewerSessionEndedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal, IConfiguration configuration)
+    : FactConsumer<ViewerSessionEnded>(store, time, feed, signal)
+{
+    protected override async Task Handle(ConsumeContext<ViewerSessionEnded> context, IDocumentSession session)
+    {
+        if (!configuration.GetValue("Integration:ShareViewers", false))
+        {
+            return;
+        }
+
+        var m = context.Message;
+        var camera = await CameraAsync(session, m.CameraId, context.CancellationToken);
+        await Feed.AppendAsync(session, EventId(context), EventTypes.ViewerEnded, camera, m.CameraId, m.OccurredAt,
+            new { camera = camera.Describe(), viewerId = m.ViewerId, grantId = m.GrantId, reason = m.Reason }, context.CancellationToken);
+    }
+}
+
+public sealed class OperationOpenedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
+    : FactConsumer<OperationOpened>(store, time, feed, signal)
+{
+    protected override async Task Handle(ConsumeContext<OperationOpened> context, IDocumentSession session)
+    {
+        var m = context.Message;
+        var area = new OperationArea(m.OperationId, m.Name, m.Kind, m.Area, m.IncidentRef);
+        session.Store(area);
+        await Feed.AppendAsync(session, EventId(context), EventTypes.OperationOpened, null, m.OperationId, m.OccurredAt,
+            new { operationId = m.OperationId, name = m.Name, kind = m.Kind, incidentRef = m.IncidentRef, area = new { type = "Polygon", coordinates = new[] { m.Area } } },
+            context.CancellationToken, operations: [area]);
+
+        // Cameras already inside the new area have entered it.
+        var cameras = await session.Query<CameraState>().Where(c => c.Lat != null && c.OfficerId != null).ToListAsync(context.CancellationToken);
+        foreach (var camera in cameras.Where(c => area.Contains(c.Lat!.Value, c.Lon!.Value)))
+        {
+            var moved = camera with { InOperations = [.. camera.Operations, area] };
+            session.Store(moved);
+            await Feed.AppendAsync(session, EventId(context, camera.Id), EventTypes.OperationEntered, moved, camera.Id, m.OccurredAt,
+                new { camera = moved.Describe(), operationId = area.Id, name = area.Name, incidentRef = area.IncidentRef }, context.CancellationToken);
+        }
+    }
+}
+
+/// <summary>
+/// Positions go out at most once per <c>Integration:PositionInterval</c> (30 s) per camera, the
+/// latest of the batch; entering or leaving an operation's area goes out at once.
+/// </summary>
+public sealed class TelemetryFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal, IConfiguration configuration)
+    : FactConsumer<TelemetryReported>(store, time, feed, signal)
+{
+    private readonly TimeSpan _interval = configuration.GetValue("Integration:PositionInterval", TimeSpan.FromSeconds(30));
+
+    protected override async Task Handle(ConsumeContext<TelemetryReported> context, IDocumentSession session)
+    {
+        var m = context.Message;
+        var latest = m.Samples.MaxBy(s => s.At);
+        var camera = await CameraAsync(session, m.CameraId, context.CancellationToken);
+        if (latest is null || camera.OfficerId is null || (camera.PositionAt is { } known && known >= latest.At))
+        {
+            return;
+        }
+
+        var areas = await session.Query<OperationArea>().ToListAsync(context.CancellationToken);
+        var inside = areas.Where(a => a.Contains(latest.Lat, latest.Lon)).ToList();
+        var moved = camera with { Lat = latest.Lat, Lon = latest.Lon, PositionAt = latest.At, InOperations = inside };
+        foreach (var left in camera.Operations.Where(o => inside.All(i => i.Id != o.Id)))
+        {
+            await Feed.AppendAsync(session, EventId(context, $"left-{left.Id}"), EventTypes.OperationLeft, camera, m.CameraId, latest.At,
+                new { camera = moved.Describe(), operationId = left.Id, name = left.Name, incidentRef = left.IncidentRef }, context.CancellationToken);
+        }
+
+        foreach (var entered in inside.Where(i => camera.Operations.All(o => o.Id != i.Id)))
+        {
+            await Feed.AppendAsync(session, EventId(context, $"entered-{entered.Id}"), EventTypes.OperationEntered, moved, m.CameraId, latest.At,
+                new { camera = moved.Describe(), operationId = entered.Id, name = entered.Name, incidentRef = entered.IncidentRef }, context.CancellationToken);
+        }
+
+        if (camera.PositionSentAt is null || latest.At - camera.PositionSentAt >= _interval)
+        {
+            moved = moved with { PositionSentAt = latest.At };
+            await Feed.AppendAsync(session, EventId(context), EventTypes.OfficerPosition, moved, m.CameraId, latest.At,
+                new { camera = moved.Describe(), accuracyM = latest.AccuracyM, headingDeg = latest.HeadingDeg, speedMps = latest.SpeedMps },
+                context.CancellationToken);
+        }
+
+        session.Store(moved);
+    }
+}
+
+public static class FactEndpoint
+{
+    public const string Name = "integration-facts";
+
+    public static void AddFactConsumers(this IBusRegistrationConfigurator bus)
+    {
+        foreach (var consumer in new[]
+        {
+            typeof(CameraAssignedFact), typeof(CameraDockedFact), typeof(RecordingStartedFact), typeof(RecordingStoppedFact),
+            typeof(WatchMeRequestedFact), typeof(WatchMeAcknowledgedFact), typeof(StreamWentLiveFact), typeof(StreamEndedFact),
+            typeof(ViewerSessionStartedFact), typeof(ViewerSessionEndedFact), typeof(OperationOpenedFact), typeof(TelemetryFact),
+        })
+        {
+            bus.AddConsumer(consumer).Endpoint(e =>
+            {
+                e.Name = Name;
+                e.ConcurrentMessageLimit = 1;
+            });
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using BodyCam.Integration.Facts;
+using BodyCam.Integration.Webhooks.Subscribing;
+using BodyCam.ServiceDefaults;
+using BodyCam.ServiceDefaults.Problems;
+using BodyCam.ServiceDefaults.Security;
+using Marten;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace BodyCam.Integration.Incidents;
+
+public sealed record IncidentCamera(
+    string CameraId, string? OfficerId, string? Callsign, string? Command, double DistanceM, bool Recording, bool Live,
+    DateTimeOffset? PositionAt, string WatchUrl);
+
+/// <summary>
+/// <c>GET /api/integrations/incidents/{incidentRef}/cameras?lat=&amp;lon=&amp;count=</c>: the recording
+/// officers nearest an incident, nearest first, each with a deep link that opens the console's watch
+/// dialog for that camera with the incident filled in. The link grants nothing: the operator still
+/// signs in and gives a purpose and a reason, and authorisation decides. Without lat and lon, the
+/// centre of the operation opened for that incident is used.
+/// </summary>
+public static class IncidentCameras
+{
+    public const int DefaultCount = 5;
+    public const int MaxCount = 50;
+
+    public static RouteHandlerBuilder MapIncidentCameras(this RouteGroupBuilder incidents) =>
+        incidents.MapGet("/{incidentRef}/cameras", HandleAsync)
+            .RequireRoles(Roles.Cad, Roles.ControlRoom, Roles.Supervisor, Roles.Admin)
+            .WithName("IncidentCameras")
+            .WithSummary("The recording officers nearest an incident, with deep links into the console's watch dialog.");
+
+    private static async Task<Results<Ok<List<IncidentCamera>>, ValidationProblem>> HandleAsync(
+        string incidentRef, IQuerySession session, IConfiguration configuration, CancellationToken cancellationToken,
+        double? lat = null, double? lon = null, int? count = null)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!SubscribeWebhook.Token().IsMatch(incidentRef))
+        {
+            errors["incidentRef"] = ["An incident reference is 1 to 64 letters, digits, '/', '-' or '_'."];
+        }
+
+        if (lat is not null && lat is < -90 or > 90 || lat is { } la && !double.IsFinite(la))
+        {
+            errors["lat"] = ["lat is from -90 to 90."];
+        }
+
+        if (lon is not null && lon is < -180 or > 180 || lon is { } lo && !double.IsFinite(lo))
+        {
+            errors["lon"] = ["lon is from -180 to 180."];
+        }
+
+        if ((lat is null) != (lon is null))
+        {
+            errors["lat"] = ["Give both lat and lon, or neither (then the incident's operation area is used)."];
+        }
+
+        if (count is < 1 or > MaxCount)
+        {
+            errors["count"] = [$"count is from 1 to {MaxCount}."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problem.Invalid(errors);
+        }
+
+        if (lat is null)
+        {
+            var operation = await session.Query<OperationArea>().Where(o => o.IncidentRef == incidentRef).FirstOrDefaultAsync(cancellationToken);
+            if (operation is null)
+            {
+                return Problem.Invalid("lat", $"No operation is open for {incidentRef}: give the incident's lat and lon.");
+            }
+
+            (lat, lon) = operation.Centre();
+        }
+
+        var console = ConsoleUrl(configuration);
+        var cameras = await session.Query<CameraState>().Where(c => c.Recording && c.Lat != null && c.OfficerId != null).ToListAsync(cancellationToken);
+        return TypedResults.Ok(cameras
+            .Select(c => (Camera: c, Distance: Distance.Metres(lat!.Value, lon!.Value, c.Lat!.Value, c.Lon!.Value)))
+            .OrderBy(x => x.Distance)
+            .Take(count ?? DefaultCount)
+            .Select(x => new IncidentCamera(
+                x.Camera.Id, x.Camera.OfficerId, x.Camera.Callsign, x.Camera.Command, Math.Round(x.Distance, 1), x.Camera.Recording, x.Camera.Live,
+                x.Camera.PositionAt, $"{console}#watch={Uri.EscapeDataString(x.Camera.Id)}&incident={Uri.EscapeDataString(incidentRef)}"))
+            .ToList());
+    }
+
+    /// <summary>Where people open the console: <c>Integration:ConsoleUrl</c>, else the gateway's <c>/console/</c>.</summary>
+    private static string ConsoleUrl(IConfiguration configuration) =>
+        configuration["Integration:ConsoleUrl"] is { Length: > 0 } url
+            ? url
+            : new Uri(new Uri(configuration["Identity:Issuer"] ?? configuration["Identity:Authority"] ?? "http://127.0.0.1:8080/"), "console/").ToString();
+}
