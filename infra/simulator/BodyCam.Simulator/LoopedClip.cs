@@ -7,8 +7,9 @@ namespace BodyCam.Simulator;
 /// A short clip encoded once (ffmpeg, fragmented MP4), played on a loop by any number of cameras
 /// without encoding again: each pass sends the same fragments with their decode times (tfdt) moved
 /// on by the clip's length and their sequence numbers (mfhd) counting on, so the stream reads as one
-/// continuous recording. The clip's last fragment is left out: the next fragment's decode time is
-/// how long each one lasts, so the loop's length per track is exact without reading sample tables.
+/// continuous recording. The loop stops short of the clip's last fragment that carries every track:
+/// that fragment's decode times are where the next pass starts, so the loop's length per track is
+/// exact without reading sample tables.
 /// </summary>
 public sealed class LoopedClip
 {
@@ -37,7 +38,7 @@ public sealed class LoopedClip
     public static async Task<LoopedClip> EncodeAsync(string directory, int seconds = 12, int kbps = 500, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(directory);
-        var file = Path.Combine(directory, $"clip-{seconds}s-{kbps}k.mp4");
+        var file = Path.Combine(directory, $"clip-v2-{seconds}s-{kbps}k.mp4");
         if (!File.Exists(file))
         {
             var info = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true, UseShellExecute = false };
@@ -46,7 +47,7 @@ public sealed class LoopedClip
                 "-hide_banner", "-loglevel", "error", "-y",
                 "-f", "lavfi", "-i", $"testsrc2=size=640x360:rate=15:duration={seconds}",
                 "-f", "lavfi", "-i", $"sine=frequency=440:sample_rate=48000:duration={seconds}",
-                "-c:v", "libx264", "-preset", "veryfast", "-g", "15", "-keyint_min", "15", "-sc_threshold", "0",
+                "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-bf", "0", "-g", "15", "-keyint_min", "15", "-sc_threshold", "0",
                 "-b:v", $"{kbps}k", "-maxrate", $"{kbps}k", "-bufsize", $"{kbps}k", "-pix_fmt", "yuv420p",
                 "-c:a", "aac", "-b:a", "48k",
                 "-f", "mp4", "-movflags", "frag_keyframe+empty_moov+default_base_moof", "-frag_duration", "500000", file + ".part",
@@ -94,13 +95,26 @@ public sealed class LoopedClip
             throw new InvalidDataException("The clip needs at least three fragments.");
         }
 
+        // The loop ends before the last fragment that carries every track: its decode times are
+        // where the next pass begins.
         var first = DecodeTimes(fragments[0]);
-        var last = DecodeTimes(fragments[^1]);
+        var end = fragments.Count - 1;
+        while (end > 1 && !first.Keys.All(DecodeTimes(fragments[end]).ContainsKey))
+        {
+            end--;
+        }
+
+        var last = DecodeTimes(fragments[end]);
+        if (end < 2 || !first.Keys.All(last.ContainsKey))
+        {
+            throw new InvalidDataException("The clip has no later fragment carrying every track.");
+        }
+
         var periods = first.ToDictionary(t => t.Key, t => last[t.Key] - t.Value);
         var timescales = Timescales(init);
         var (videoTrack, videoPeriod) = periods.First();
         var length = TimeSpan.FromSeconds(videoPeriod / (double)timescales[videoTrack]);
-        return new LoopedClip(init, [.. fragments.Take(fragments.Count - 1)], periods, length);
+        return new LoopedClip(init, [.. fragments.Take(end)], periods, length);
     }
 
     /// <summary>Fragment <paramref name="index"/> of pass <paramref name="pass"/>, with sequence number <paramref name="sequence"/>: a new buffer.</summary>
