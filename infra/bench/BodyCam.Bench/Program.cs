@@ -1,6 +1,12 @@
 using BodyCam.Bench;
 
-// ./bodycam bench [all|location|nearest|authorisation|streaming|audit] [--entries N] [--live-cameras 10,50] [--viewers N] [--kbps N] [--gateway URL] [--cameras N] [--batch N] [--rate N] [--seconds N] [--officers N]
+// ./bodycam bench [all|location|nearest|authorisation|streaming|audit|gateway] [--entries N] [--live-cameras 10,50] [--viewers N] [--kbps N] [--gateway URL] [--cameras N] [--batch N] [--rate N] [--seconds N] [--officers N]
+if (args is ["plain-copy-server", var port])
+{
+    await PlainCopyFloor.ServeAsync(int.Parse(port, System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
 var what = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "all";
 string Option(string name, string fallback)
 {
@@ -11,13 +17,24 @@ string Option(string name, string fallback)
 var report = new Report();
 var output = Option("out", Path.Combine(Directory.GetCurrentDirectory(), ".bodycam", "bench"));
 Console.WriteLine($"BodyCam benchmark on {Report.Machine}");
+string[] sections = ["nearest", "location", "authorisation", "streaming", "audit", "gateway"];
+var total = what == "all" ? sections.Length : 1;
+var step = 0;
+void Section(string name)
+{
+    step++;
+    Console.WriteLine($"[{step}/{total}] {name} (started {DateTime.Now:HH:mm:ss})");
+}
+
 if (what is "all" or "nearest")
 {
+    Section("nearest");
     NearestBench.Run(report, int.Parse(Option("officers", "100000")), int.Parse(Option("queries", "20000")), int.Parse(Option("count", "10")));
 }
 
 if (what is "all" or "location")
 {
+    Section("location");
     var gateway = new Gateway(new Uri(Option("gateway", "http://127.0.0.1:8080/")), Option("password", Environment.GetEnvironmentVariable("BODYCAM_DEMO_PASSWORD") ?? "demo"));
     // Without --batch, two sizes: what batching buys is part of the figure.
     foreach (var batch in Option("batch", "10,25").Split(',').Select(int.Parse))
@@ -29,12 +46,14 @@ if (what is "all" or "location")
 
 if (what is "all" or "authorisation")
 {
+    Section("authorisation");
     var gateway = new Gateway(new Uri(Option("gateway", "http://127.0.0.1:8080/")), Option("password", Environment.GetEnvironmentVariable("BODYCAM_DEMO_PASSWORD") ?? "demo"));
     await AuthorisationBench.RunAsync(report, gateway, [.. Option("decisions", "200,500").Split(',').Select(int.Parse)], TimeSpan.FromSeconds(int.Parse(Option("seconds", "15"))));
 }
 
 if (what is "all" or "streaming")
 {
+    Section("streaming");
     var gateway = new Gateway(new Uri(Option("gateway", "http://127.0.0.1:8080/")), Option("password", Environment.GetEnvironmentVariable("BODYCAM_DEMO_PASSWORD") ?? "demo"));
     await StreamingBench.RunAsync(report, gateway, new Uri(Option("streaming", "http://127.0.0.1:5104/")),
         [.. Option("live-cameras", "10,50").Split(',').Select(int.Parse)], int.Parse(Option("viewers", "4")), int.Parse(Option("kbps", "2000")),
@@ -43,9 +62,18 @@ if (what is "all" or "streaming")
 
 if (what is "all" or "audit")
 {
+    Section("audit");
     var gateway = new Gateway(new Uri(Option("gateway", "http://127.0.0.1:8080/")), Option("password", Environment.GetEnvironmentVariable("BODYCAM_DEMO_PASSWORD") ?? "demo"));
     await AuditBench.RunAsync(report, gateway, new Uri(Option("audit", "http://127.0.0.1:5105/")),
         Option("rabbitmq", "amqp://guest:guest@127.0.0.1:5672/bodycam"), int.Parse(Option("entries", "1000000")));
+}
+
+if (what is "all" or "gateway")
+{
+    Section("gateway");
+    var gateway = new Gateway(new Uri(Option("gateway", "http://127.0.0.1:8080/")), Option("password", Environment.GetEnvironmentVariable("BODYCAM_DEMO_PASSWORD") ?? "demo"));
+    await GatewayBench.RunAsync(report, gateway, new Uri(Option("location", "http://127.0.0.1:5102/")), new Uri(Option("ingest", "http://127.0.0.1:5101/")),
+        int.Parse(Option("concurrency", "16")), TimeSpan.FromSeconds(int.Parse(Option("seconds", "15")) * 2));
 }
 
 report.Write(output);

@@ -110,6 +110,16 @@ public static partial class StreamingBench
             report.Add(new Figure($"bytes allocated per fragment-viewer, {count} cameras", netAllocated / Math.Max(1, fragmentViewers), "bytes",
                 $"net of idle: the streaming process allocated {allocated / 1e6:0.0} MB under load less {idleAllocationRate * seconds / 1e6:0.0} MB idle in the same time (gross {allocated / Math.Max(1, fragmentViewers):0} bytes), over {fragmentViewers:N0} fragment deliveries; " + conditions, "under 64 bytes"));
             joins.Sort();
+
+            // The floor, measured now on the same machine with the same bytes, pacing and viewers.
+            var floor = await PlainCopyFloor.MeasureAsync(init, fragments, fragmentSeconds, count, viewersPerCamera, TimeSpan.FromSeconds(3), duration);
+            var floorConditions = $"the same {count} cameras × {viewersPerCamera} viewers, clip and pacing through a process that only copies each camera's bytes to its viewers' TCP sockets " +
+                $"(no HTTP, WebSocket, MP4 parsing or grants); {floor.Latencies.Count:N0} fragment deliveries, {floor.Bytes / 1e9:0.00} GB in {floor.Seconds:0} s";
+            report.Add(new Figure($"plain copy latency p50, {count} cameras (floor)", Report.Percentile(floor.Latencies, 50), "ms", floorConditions));
+            report.Add(new Figure($"plain copy latency p99, {count} cameras (floor)", Report.Percentile(floor.Latencies, 99), "ms", floorConditions));
+            report.Add(new Figure($"plain copy CPU per GB, {count} cameras (floor)", floor.CpuSeconds / Math.Max(1e-9, floor.Bytes / 1e9), "CPU-s/GB", floorConditions));
+            report.Add(new Figure($"relay over plain copy, latency p50, {count} cameras", Report.Percentile(latencies, 50) / Report.Percentile(floor.Latencies, 50), "×", "relay p50 ÷ plain copy p50, same run"));
+            report.Add(new Figure($"relay over plain copy, CPU per GB, {count} cameras", netCpu / (bytes / 1e9) / Math.Max(1e-9, floor.CpuSeconds / (floor.Bytes / 1e9)), "×", "relay net CPU-s/GB ÷ plain copy CPU-s/GB, same run"));
             report.Add(new Figure($"time to first frame p50, {count} cameras", Report.Percentile(joins, 50), "ms", "20 joins, connect → first fragment from the latest keyframe; " + conditions));
             report.Add(new Figure($"time to first frame p95, {count} cameras", Report.Percentile(joins, 95), "ms", "20 joins; " + conditions, "under 500 ms"));
         }
