@@ -20,21 +20,23 @@ Console.WriteLine($"BodyCam benchmark on {Report.Machine}");
 string[] sections = ["nearest", "location", "authorisation", "streaming", "audit", "gateway"];
 var total = what == "all" ? sections.Length : 1;
 var step = 0;
-void Section(string name)
+async Task SectionAsync(string name)
 {
     step++;
+    // Each section starts on a quiet system: what the one before left in the queues is worked off first.
+    await Quiet.WaitAsync(Option("vhost", "bodycam"));
     Console.WriteLine($"[{step}/{total}] {name} (started {DateTime.Now:HH:mm:ss})");
 }
 
 if (what is "all" or "nearest")
 {
-    Section("nearest");
+    await SectionAsync("nearest");
     NearestBench.Run(report, int.Parse(Option("officers", "100000")), int.Parse(Option("queries", "20000")), int.Parse(Option("count", "10")));
 }
 
 if (what is "all" or "location")
 {
-    Section("location");
+    await SectionAsync("location");
     var gateway = new Gateway(new Uri(Option("gateway", "http://127.0.0.1:8080/")), Option("password", Environment.GetEnvironmentVariable("BODYCAM_DEMO_PASSWORD") ?? "demo"));
     // Without --batch, two sizes: what batching buys is part of the figure.
     foreach (var batch in Option("batch", "10,25").Split(',').Select(int.Parse))
@@ -46,14 +48,14 @@ if (what is "all" or "location")
 
 if (what is "all" or "authorisation")
 {
-    Section("authorisation");
+    await SectionAsync("authorisation");
     var gateway = new Gateway(new Uri(Option("gateway", "http://127.0.0.1:8080/")), Option("password", Environment.GetEnvironmentVariable("BODYCAM_DEMO_PASSWORD") ?? "demo"));
     await AuthorisationBench.RunAsync(report, gateway, [.. Option("decisions", "200,500").Split(',').Select(int.Parse)], TimeSpan.FromSeconds(int.Parse(Option("seconds", "15"))));
 }
 
 if (what is "all" or "streaming")
 {
-    Section("streaming");
+    await SectionAsync("streaming");
     var gateway = new Gateway(new Uri(Option("gateway", "http://127.0.0.1:8080/")), Option("password", Environment.GetEnvironmentVariable("BODYCAM_DEMO_PASSWORD") ?? "demo"));
     await StreamingBench.RunAsync(report, gateway, new Uri(Option("streaming", "http://127.0.0.1:5104/")),
         [.. Option("live-cameras", "10,50").Split(',').Select(int.Parse)], int.Parse(Option("viewers", "4")), int.Parse(Option("kbps", "2000")),
@@ -62,7 +64,7 @@ if (what is "all" or "streaming")
 
 if (what is "all" or "audit")
 {
-    Section("audit");
+    await SectionAsync("audit");
     var gateway = new Gateway(new Uri(Option("gateway", "http://127.0.0.1:8080/")), Option("password", Environment.GetEnvironmentVariable("BODYCAM_DEMO_PASSWORD") ?? "demo"));
     await AuditBench.RunAsync(report, gateway, new Uri(Option("audit", "http://127.0.0.1:5105/")),
         Option("rabbitmq", "amqp://guest:guest@127.0.0.1:5672/bodycam"), int.Parse(Option("entries", "1000000")));
@@ -70,7 +72,7 @@ if (what is "all" or "audit")
 
 if (what is "all" or "gateway")
 {
-    Section("gateway");
+    await SectionAsync("gateway");
     var gateway = new Gateway(new Uri(Option("gateway", "http://127.0.0.1:8080/")), Option("password", Environment.GetEnvironmentVariable("BODYCAM_DEMO_PASSWORD") ?? "demo"));
     await GatewayBench.RunAsync(report, gateway, new Uri(Option("location", "http://127.0.0.1:5102/")), new Uri(Option("ingest", "http://127.0.0.1:5101/")),
         int.Parse(Option("concurrency", "16")), TimeSpan.FromSeconds(int.Parse(Option("seconds", "15")) * 2));

@@ -26,6 +26,7 @@ builder.AddEventStore("integration", options =>
 });
 builder.Services.AddSingleton<FeedWriter>();
 builder.Services.AddSingleton<FeedSignal>();
+builder.Services.AddSingleton<PositionSampling>();
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked experimental; it is the documented way out of the defaults.
 builder.Services.AddHttpClient(WebhookDispatcher.Client, c =>
     {

@@ -190,12 +190,25 @@ public sealed class OperationOpenedFact(IDocumentStore store, TimeProvider time,
 
 /// <summary>
 /// Positions go out at most once per <c>Integration:PositionInterval</c> (30 s) per camera, the
-/// latest of the batch; entering or leaving an operation's area goes out at once.
+/// latest of the batch; entering or leaving an operation's area goes out at once. A camera's batches
+/// are looked at no more often than <c>Integration:PositionSampling</c> (5 s): CAD needs where its
+/// resources are, not every fix, and the busiest stream in the system should cost this service little.
 /// </summary>
-public sealed class TelemetryFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal, IConfiguration configuration)
-    : FactConsumer<TelemetryReported>(store, time, feed, signal)
+public sealed class TelemetryFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal, IConfiguration configuration, PositionSampling sampling)
+    : FactConsumer<TelemetryReported>(store, time, feed, signal), IConsumer<TelemetryReported>
 {
     private readonly TimeSpan _interval = configuration.GetValue("Integration:PositionInterval", TimeSpan.FromSeconds(30));
+
+    async Task IConsumer<TelemetryReported>.Consume(ConsumeContext<TelemetryReported> context)
+    {
+        // Skipping changes nothing, so it needs no record of the message either.
+        if (context.Message.Samples.Count == 0 || !sampling.Due(context.Message.CameraId, context.Message.Samples.Max(s => s.At)))
+        {
+            return;
+        }
+
+        await Consume(context);
+    }
 
     protected override async Task Handle(ConsumeContext<TelemetryReported> context, IDocumentSession session)
     {
@@ -231,6 +244,24 @@ public sealed class TelemetryFact(IDocumentStore store, TimeProvider time, FeedW
         }
 
         session.Store(moved);
+    }
+}
+
+/// <summary>When each camera's positions were last looked at (in memory: after a restart, the next batch is).</summary>
+public sealed class PositionSampling(IConfiguration configuration)
+{
+    private readonly TimeSpan _every = configuration.GetValue("Integration:PositionSampling", TimeSpan.FromSeconds(5));
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _last = new();
+
+    public bool Due(string cameraId, DateTimeOffset latest)
+    {
+        if (_last.TryGetValue(cameraId, out var last) && latest - last < _every && latest >= last)
+        {
+            return false;
+        }
+
+        _last[cameraId] = latest;
+        return true;
     }
 }
 
