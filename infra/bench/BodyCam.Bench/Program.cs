@@ -41,6 +41,7 @@ if (what is "all" or "location")
     // Without --batch, two sizes: what batching buys is part of the figure.
     foreach (var batch in Option("batch", "10,25").Split(',').Select(int.Parse))
     {
+        await Quiet.WaitAsync(Option("vhost", "bodycam"));
         await LocationBench.RunAsync(report, gateway, int.Parse(Option("cameras", "200")), batch,
             int.Parse(Option("rate", "10000")), TimeSpan.FromSeconds(int.Parse(Option("seconds", "15"))));
     }

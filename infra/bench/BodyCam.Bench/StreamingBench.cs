@@ -30,6 +30,7 @@ public static partial class StreamingBench
 
         foreach (var count in cameraCounts)
         {
+            await Quiet.WaitAsync("bodycam");
             var cameras = await gateway.RecordingCamerasAsync("bench-live", count, admin, supervisor, control);
             var tokens = await Task.WhenAll(cameras.SelectMany(c => Enumerable.Range(0, viewersPerCamera).Select(async _ =>
                 (await gateway.SendAsync(HttpMethod.Post, "api/authorisation/view-requests", control,

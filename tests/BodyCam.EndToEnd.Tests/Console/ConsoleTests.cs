@@ -55,6 +55,12 @@ public sealed class ConsoleTests(BodyCamSystem system)
         await ConsoleBrowser.ScreenshotAsync(control, "03-live");
         await ConsoleBrowser.AssertAccessibleAsync(control);
 
+        // The operator extends the grant, with a reason; the player keeps going.
+        await control.GetByLabel("Reason to extend").FillAsync("Van still on its way");
+        await control.GetByRole(AriaRole.Button, new() { Name = "Extend" }).ClickAsync();
+        await Assertions.Expect(control.Locator("#toast")).ToHaveTextAsync("The grant was extended.");
+        await PlayedAsync(control, atLeast: later + 0.5);
+
         // A supervisor revokes the grant from the grants screen, with a reason.
         var supervisor = await browser.SignInAsync("supervisor1");
         await supervisor.GetByRole(AriaRole.Button, new() { Name = "Grants" }).ClickAsync();
@@ -203,6 +209,45 @@ public sealed class ConsoleTests(BodyCamSystem system)
         await Assertions.Expect(officer.Locator("#live-status")).ToHaveTextAsync("You stopped watching.");
         var ended = await system.AuditEventsEventuallyAsync($"cameraId={camera.CameraId}&type=GrantRevoked");
         Assert.Equal("officer1", ended[0].GetProperty("actorId").GetString());
+        browser.AssertNoErrors();
+    }
+
+    [Fact]
+    public async Task Compliance_acknowledges_a_misuse_alert_with_a_note_and_exports_the_replayed_range()
+    {
+        // A view granted with no incident reference, for a purpose that needs one: the monitor raises an alert.
+        var camera = await system.RecordingCameraAsync();
+        await camera.ReportAtAsync(Spot.Random());
+        using var control = await system.ClientForAsync("control1");
+        using var granted = await control.PostAsJsonAsync("api/authorisation/view-requests",
+            new { cameraId = camera.CameraId, purpose = "resource-deployment", reason = "Seeing whether the crowd has thinned" });
+        Assert.Equal(HttpStatusCode.Created, granted.StatusCode);
+        await using var browser = await ConsoleBrowser.LaunchAsync(system);
+
+        var compliance = await browser.SignInAsync("compliance1");
+        await compliance.GetByRole(AriaRole.Button, new() { Name = "Alerts" }).ClickAsync();
+        var alert = compliance.Locator("#misuse-list li", new() { HasText = camera.OfficerId }).Filter(new() { HasText = "no-incident-reference" });
+        await Assertions.Expect(alert).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+        await ConsoleBrowser.ScreenshotAsync(compliance, "12-misuse-alert");
+        await ConsoleBrowser.AssertAccessibleAsync(compliance);
+        await alert.GetByLabel("Note").FillAsync("Spoke to the operator: crowd check at the ground, reference added to the log");
+        await alert.GetByRole(AriaRole.Button, new() { Name = "Acknowledge" }).ClickAsync();
+        await Assertions.Expect(alert).ToHaveCountAsync(0);
+        var acknowledged = await system.AuditEventsEventuallyAsync("type=MisuseAlertAcknowledged");
+        Assert.Contains(acknowledged, e => e.GetProperty("data").GetProperty("cameraId").GetString() == camera.CameraId);
+
+        // The camera's replay, then its export as a file a regulator can check.
+        await compliance.GetByRole(AriaRole.Button, new() { Name = "Replay" }).ClickAsync();
+        var replay = compliance.Locator("#replay-form");
+        await replay.GetByLabel("Camera").FillAsync(camera.CameraId);
+        await replay.GetByRole(AriaRole.Button, new() { Name = "Replay", Exact = true }).ClickAsync();
+        await Assertions.Expect(compliance.Locator("#replay-events")).ToContainTextAsync("Seeing whether the crowd has thinned");
+        await Assertions.Expect(compliance.Locator("#replay-chain")).ToContainTextAsync("Chain verified");
+        var download = await compliance.RunAndWaitForDownloadAsync(() => compliance.GetByRole(AriaRole.Button, new() { Name = "JSON" }).ClickAsync());
+        var file = Path.Combine(ConsoleBrowser.Artifacts, download.SuggestedFilename);
+        await download.SaveAsAsync(file);
+        using var export = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(file));
+        Assert.Contains(export.RootElement.GetProperty("entries").EnumerateArray(), e => e.GetProperty("type").GetString() == "ViewRequestDecided");
         browser.AssertNoErrors();
     }
 

@@ -131,6 +131,43 @@ public sealed class WebhookTests(BodyCamSystem system)
         Assert.Contains(record, e => e.GetProperty("data").GetProperty("subscriptionId").GetString() == deadSubscription);
     }
 
+    [Fact]
+    public async Task A_flood_of_events_reaches_a_healthy_receiver_whole_and_in_order_while_an_unreachable_one_is_dead_lettered_and_the_service_stays_ready()
+    {
+        var command = IntegrationApi.NewCommand();
+        string[] types = ["uk.police.bodycam.recording.started", "uk.police.bodycam.recording.stopped"];
+        await using var healthy = await WebhookReceiver.StartAsync();
+        using var cad = await system.CadAsync();
+        await cad.SubscribeAsync(healthy, types, new { command });
+        // Nothing listens on this port: every attempt is refused.
+        using var unreachable = await cad.PostAsJsonAsync("api/integrations/webhooks",
+            new { url = $"http://127.0.0.1:{ServiceProcess.FreePort()}/gone", types, filters = new { command } });
+        var unreachableId = (await unreachable.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+
+        var camera = await system.EnlistAsync(command: command);
+        var start = DateTimeOffset.UtcNow.AddMinutes(-10);
+        const int flood = 120;
+        for (var i = 0; i < flood; i++)
+        {
+            await camera.SetRecordingAsync(i % 2 == 0, start.AddSeconds(i));
+        }
+
+        await Eventually.Async(() => Task.FromResult(healthy.Accepted.Count >= flood ? healthy : null), TimeSpan.FromSeconds(60), "every event of the flood");
+        Assert.Equal(Enumerable.Range(0, flood).Select(i => start.AddSeconds(i)), healthy.Accepted.Take(flood).Select(e => e.Time!.Value));
+        Assert.Equal(flood, healthy.Accepted.Select(e => e.Id).Distinct().Count());
+        using (var ready = await new HttpClient().GetAsync(new Uri(system.Service("integration").Address, "health/ready")))
+        {
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        }
+
+        var letters = await Eventually.Async(async () =>
+        {
+            var list = await cad.GetFromJsonAsync<JsonElement[]>($"api/integrations/webhooks/{unreachableId}/dead-letters");
+            return list!.Length >= 1 ? list : null;
+        }, what: "the unreachable receiver's first dead letter");
+        Assert.Contains("could not be reached", letters[0].GetProperty("error").GetString());
+    }
+
     private static async Task<object?> IncidentKnownAsync(HttpClient cad, string incident)
     {
         using var response = await cad.GetAsync($"api/integrations/incidents/{incident}/cameras");
