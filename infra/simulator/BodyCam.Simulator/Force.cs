@@ -39,11 +39,20 @@ public sealed class Force(SimulatorOptions options)
             return new Officer(i, post, inCar: _random.NextDouble() < 0.4, options.Area, new Random(options.Seed + i));
         }).ToList();
 
-        var cameras = new List<(Officer Officer, DeviceToken Device)>();
-        foreach (var officer in officers)
+        // A few at a time: thousands of officers are enlisted in minutes without flooding the gateway.
+        using var enlisting = new SemaphoreSlim(8);
+        var cameras = await Task.WhenAll(officers.Select(async officer =>
         {
-            cameras.Add((officer, await EnlistAsync(officer, people, stop)));
-        }
+            await enlisting.WaitAsync(stop);
+            try
+            {
+                return (Officer: officer, Device: await EnlistAsync(officer, people, stop));
+            }
+            finally
+            {
+                enlisting.Release();
+            }
+        }));
 
         Console.WriteLine($"{officers.Count} officers on duty in {options.Area.Name} ({officers.Count(o => o.InCar)} in cars)");
         var now = DateTimeOffset.UtcNow;

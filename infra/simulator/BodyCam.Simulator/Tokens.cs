@@ -5,7 +5,8 @@ namespace BodyCam.Simulator;
 /// <summary>Tokens for the demo people the simulator acts as (admin, a supervisor), fetched again before they expire.</summary>
 public sealed class Tokens(HttpClient http, string password)
 {
-    private readonly Dictionary<string, (string Token, DateTimeOffset Until)> _tokens = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Token, DateTimeOffset Until)> _tokens = new();
+    private readonly SemaphoreSlim _gate = new(1);
 
     public async Task<string> ForAsync(string username, CancellationToken stop)
     {
@@ -14,9 +15,22 @@ public sealed class Tokens(HttpClient http, string password)
             return known.Token;
         }
 
-        var token = await FetchAsync(http, new() { ["grant_type"] = "password", ["client_id"] = "bodycam-console", ["username"] = username, ["password"] = password }, stop);
-        _tokens[username] = token;
-        return token.Token;
+        await _gate.WaitAsync(stop);
+        try
+        {
+            if (_tokens.TryGetValue(username, out known) && known.Until > DateTimeOffset.UtcNow)
+            {
+                return known.Token;
+            }
+
+            var token = await FetchAsync(http, new() { ["grant_type"] = "password", ["client_id"] = "bodycam-console", ["username"] = username, ["password"] = password }, stop);
+            _tokens[username] = token;
+            return token.Token;
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     internal static async Task<(string Token, DateTimeOffset Until)> FetchAsync(HttpClient http, Dictionary<string, string> form, CancellationToken stop)
