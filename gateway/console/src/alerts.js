@@ -1,10 +1,9 @@
 // Alerts: Watch Me requests for the control room (acknowledge, or watch with the Watch Me purpose)
 // and misuse alerts for compliance (acknowledge once, with a note).
-import { api, el, every, say, dateTime } from "./api.js";
+import { api, el, every, polled, say, dateTime } from "./api.js";
 import * as live from "./live.js";
 
 let me;
-let stop = null;
 
 export function init(person) {
   me = person;
@@ -30,13 +29,7 @@ export function watchBadge(person) {
   });
 }
 
-export function shown() {
-  stop = every(4000, refresh);
-}
-
-export function hidden() {
-  stop?.();
-}
+export const { shown, hidden } = polled(4000, refresh);
 
 async function refresh() {
   if (canSeeWatchMe()) {

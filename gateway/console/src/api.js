@@ -72,3 +72,12 @@ export function every(ms, fn) {
   let timer = setTimeout(tick, 0);
   return () => { stopped = true; clearTimeout(timer); };
 }
+
+/** A screen that refreshes every ms while shown: its shown and hidden hooks. */
+export function polled(ms, refresh) {
+  let stop = null;
+  return {
+    shown: () => { stop = every(ms, refresh); },
+    hidden: () => stop?.(),
+  };
+}

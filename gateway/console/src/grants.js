@@ -1,21 +1,14 @@
 // Grants: requests waiting for a supervisor, and every active grant with who, why and until when.
 // A supervisor or compliance officer revokes a grant with a reason; its viewers are cut off at once.
-import { api, el, every, say, time } from "./api.js";
+import { api, el, polled, say, time } from "./api.js";
 
 let me;
-let stop = null;
 
 export function init(person) {
   me = person;
 }
 
-export function shown() {
-  stop = every(3000, refresh);
-}
-
-export function hidden() {
-  stop?.();
-}
+export const { shown, hidden } = polled(3000, refresh);
 
 async function refresh() {
   if (me.role === "supervisor") {

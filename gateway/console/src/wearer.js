@@ -1,20 +1,13 @@
 // The wearer's view: who is watching my camera now, and why.
-import { api, el, every, time } from "./api.js";
+import { api, el, polled, time } from "./api.js";
 
 let me;
-let stop = null;
 
 export function init(person) {
   me = person;
 }
 
-export function shown() {
-  stop = every(3000, refresh);
-}
-
-export function hidden() {
-  stop?.();
-}
+export const { shown, hidden } = polled(3000, refresh);
 
 async function refresh() {
   const note = document.getElementById("wearer-camera");

@@ -23,6 +23,21 @@ public abstract class FactConsumer<TFact>(IDocumentStore store, TimeProvider tim
     protected static async Task<CameraState> CameraAsync(IDocumentSession session, string cameraId, CancellationToken cancellationToken) =>
         await session.LoadAsync<CameraState>(cameraId, cancellationToken) ?? new CameraState(cameraId);
 
+    /// <summary>The common case: change what is known of the camera, store it, and send one event describing it.</summary>
+    protected async Task ChangeCameraAsync(
+        ConsumeContext context, IDocumentSession session, string cameraId, DateTimeOffset at, string type,
+        Func<CameraState, CameraState>? change = null, Func<CameraState, object>? data = null)
+    {
+        var before = await CameraAsync(session, cameraId, context.CancellationToken);
+        var camera = change is null ? before : change(before);
+        if (change is not null)
+        {
+            session.Store(camera);
+        }
+
+        await Feed.AppendAsync(session, EventId(context), type, camera, cameraId, at, data?.Invoke(camera) ?? camera.Describe(), context.CancellationToken);
+    }
+
     protected static string EventId(ConsumeContext context, string? part = null) =>
         part is null ? context.MessageId!.Value.ToString() : $"{context.MessageId}-{part}";
 
@@ -32,13 +47,9 @@ public abstract class FactConsumer<TFact>(IDocumentStore store, TimeProvider tim
 public sealed class CameraAssignedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
     : FactConsumer<CameraAssigned>(store, time, feed, signal)
 {
-    protected override async Task Handle(ConsumeContext<CameraAssigned> context, IDocumentSession session)
-    {
-        var m = context.Message;
-        var camera = (await CameraAsync(session, m.CameraId, context.CancellationToken)) with { OfficerId = m.OfficerId, Callsign = m.Callsign, Command = m.Command };
-        session.Store(camera);
-        await Feed.AppendAsync(session, EventId(context), EventTypes.CameraAssigned, camera, m.CameraId, m.OccurredAt, camera.Describe(), context.CancellationToken);
-    }
+    protected override Task Handle(ConsumeContext<CameraAssigned> context, IDocumentSession session) =>
+        ChangeCameraAsync(context, session, context.Message.CameraId, context.Message.OccurredAt, EventTypes.CameraAssigned,
+            c => c with { OfficerId = context.Message.OfficerId, Callsign = context.Message.Callsign, Command = context.Message.Command });
 }
 
 public sealed class CameraDockedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
@@ -56,74 +67,46 @@ public sealed class CameraDockedFact(IDocumentStore store, TimeProvider time, Fe
 public sealed class RecordingStartedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
     : FactConsumer<RecordingStarted>(store, time, feed, signal)
 {
-    protected override async Task Handle(ConsumeContext<RecordingStarted> context, IDocumentSession session)
-    {
-        var m = context.Message;
-        var camera = (await CameraAsync(session, m.CameraId, context.CancellationToken)) with { Recording = true };
-        session.Store(camera);
-        await Feed.AppendAsync(session, EventId(context), EventTypes.RecordingStarted, camera, m.CameraId, m.OccurredAt, camera.Describe(), context.CancellationToken);
-    }
+    protected override Task Handle(ConsumeContext<RecordingStarted> context, IDocumentSession session) =>
+        ChangeCameraAsync(context, session, context.Message.CameraId, context.Message.OccurredAt, EventTypes.RecordingStarted, c => c with { Recording = true });
 }
 
 public sealed class RecordingStoppedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
     : FactConsumer<RecordingStopped>(store, time, feed, signal)
 {
-    protected override async Task Handle(ConsumeContext<RecordingStopped> context, IDocumentSession session)
-    {
-        var m = context.Message;
-        var camera = (await CameraAsync(session, m.CameraId, context.CancellationToken)) with { Recording = false };
-        session.Store(camera);
-        await Feed.AppendAsync(session, EventId(context), EventTypes.RecordingStopped, camera, m.CameraId, m.OccurredAt, camera.Describe(), context.CancellationToken);
-    }
+    protected override Task Handle(ConsumeContext<RecordingStopped> context, IDocumentSession session) =>
+        ChangeCameraAsync(context, session, context.Message.CameraId, context.Message.OccurredAt, EventTypes.RecordingStopped, c => c with { Recording = false });
 }
 
 public sealed class WatchMeRequestedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
     : FactConsumer<WatchMeRequested>(store, time, feed, signal)
 {
-    protected override async Task Handle(ConsumeContext<WatchMeRequested> context, IDocumentSession session)
-    {
-        var m = context.Message;
-        var camera = await CameraAsync(session, m.CameraId, context.CancellationToken);
-        await Feed.AppendAsync(session, EventId(context), EventTypes.WatchMeRequested, camera, m.CameraId, m.OccurredAt,
-            new { camera = camera.Describe(), note = m.Note }, context.CancellationToken);
-    }
+    protected override Task Handle(ConsumeContext<WatchMeRequested> context, IDocumentSession session) =>
+        ChangeCameraAsync(context, session, context.Message.CameraId, context.Message.OccurredAt, EventTypes.WatchMeRequested,
+            data: c => new { camera = c.Describe(), note = context.Message.Note });
 }
 
 public sealed class WatchMeAcknowledgedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
     : FactConsumer<WatchMeAcknowledged>(store, time, feed, signal)
 {
-    protected override async Task Handle(ConsumeContext<WatchMeAcknowledged> context, IDocumentSession session)
-    {
-        var m = context.Message;
-        var camera = await CameraAsync(session, m.CameraId, context.CancellationToken);
-        await Feed.AppendAsync(session, EventId(context), EventTypes.WatchMeAcknowledged, camera, m.CameraId, m.OccurredAt,
-            new { camera = camera.Describe(), acknowledgedBy = m.ActorId }, context.CancellationToken);
-    }
+    protected override Task Handle(ConsumeContext<WatchMeAcknowledged> context, IDocumentSession session) =>
+        ChangeCameraAsync(context, session, context.Message.CameraId, context.Message.OccurredAt, EventTypes.WatchMeAcknowledged,
+            data: c => new { camera = c.Describe(), acknowledgedBy = context.Message.ActorId });
 }
 
 public sealed class StreamWentLiveFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
     : FactConsumer<StreamWentLive>(store, time, feed, signal)
 {
-    protected override async Task Handle(ConsumeContext<StreamWentLive> context, IDocumentSession session)
-    {
-        var m = context.Message;
-        var camera = (await CameraAsync(session, m.CameraId, context.CancellationToken)) with { Live = true };
-        session.Store(camera);
-        await Feed.AppendAsync(session, EventId(context), EventTypes.StreamLive, camera, m.CameraId, m.OccurredAt, camera.Describe(), context.CancellationToken);
-    }
+    protected override Task Handle(ConsumeContext<StreamWentLive> context, IDocumentSession session) =>
+        ChangeCameraAsync(context, session, context.Message.CameraId, context.Message.OccurredAt, EventTypes.StreamLive, c => c with { Live = true });
 }
 
 public sealed class StreamEndedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
     : FactConsumer<StreamEnded>(store, time, feed, signal)
 {
-    protected override async Task Handle(ConsumeContext<StreamEnded> context, IDocumentSession session)
-    {
-        var m = context.Message;
-        var camera = (await CameraAsync(session, m.CameraId, context.CancellationToken)) with { Live = false };
-        session.Store(camera);
-        await Feed.AppendAsync(session, EventId(context), EventTypes.StreamEnded, camera, m.CameraId, m.OccurredAt,
-            new { camera = camera.Describe(), reason = m.Reason }, context.CancellationToken);
-    }
+    protected override Task Handle(ConsumeContext<StreamEnded> context, IDocumentSession session) =>
+        ChangeCameraAsync(context, session, context.Message.CameraId, context.Message.OccurredAt, EventTypes.StreamEnded, c => c with { Live = false },
+            c => new { camera = c.Describe(), reason = context.Message.Reason });
 }
 
 /// <summary>
@@ -133,35 +116,21 @@ public sealed class StreamEndedFact(IDocumentStore store, TimeProvider time, Fee
 public sealed class ViewerSessionStartedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal, IConfiguration configuration)
     : FactConsumer<ViewerSessionStarted>(store, time, feed, signal)
 {
-    protected override async Task Handle(ConsumeContext<ViewerSessionStarted> context, IDocumentSession session)
-    {
-        if (!configuration.GetValue("Integration:ShareViewers", false))
-        {
-            return;
-        }
-
-        var m = context.Message;
-        var camera = await CameraAsync(session, m.CameraId, context.CancellationToken);
-        await Feed.AppendAsync(session, EventId(context), EventTypes.ViewerStarted, camera, m.CameraId, m.OccurredAt,
-            new { camera = camera.Describe(), viewerId = m.ViewerId, grantId = m.GrantId }, context.CancellationToken);
-    }
+    protected override Task Handle(ConsumeContext<ViewerSessionStarted> context, IDocumentSession session) =>
+        configuration.GetValue("Integration:ShareViewers", false)
+            ? ChangeCameraAsync(context, session, context.Message.CameraId, context.Message.OccurredAt, EventTypes.ViewerStarted,
+                data: c => new { camera = c.Describe(), viewerId = context.Message.ViewerId, grantId = context.Message.GrantId })
+            : Task.CompletedTask;
 }
 
 public sealed class ViewerSessionEndedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal, IConfiguration configuration)
     : FactConsumer<ViewerSessionEnded>(store, time, feed, signal)
 {
-    protected override async Task Handle(ConsumeContext<ViewerSessionEnded> context, IDocumentSession session)
-    {
-        if (!configuration.GetValue("Integration:ShareViewers", false))
-        {
-            return;
-        }
-
-        var m = context.Message;
-        var camera = await CameraAsync(session, m.CameraId, context.CancellationToken);
-        await Feed.AppendAsync(session, EventId(context), EventTypes.ViewerEnded, camera, m.CameraId, m.OccurredAt,
-            new { camera = camera.Describe(), viewerId = m.ViewerId, grantId = m.GrantId, reason = m.Reason }, context.CancellationToken);
-    }
+    protected override Task Handle(ConsumeContext<ViewerSessionEnded> context, IDocumentSession session) =>
+        configuration.GetValue("Integration:ShareViewers", false)
+            ? ChangeCameraAsync(context, session, context.Message.CameraId, context.Message.OccurredAt, EventTypes.ViewerEnded,
+                data: c => new { camera = c.Describe(), viewerId = context.Message.ViewerId, grantId = context.Message.GrantId, reason = context.Message.Reason })
+            : Task.CompletedTask;
 }
 
 public sealed class OperationOpenedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
