@@ -41,6 +41,34 @@ public sealed class OfficerTests
         Assert.StartsWith("B-car-", officer.Callsign);
     }
 
+    public static TheoryData<string> Areas => [.. Area.All.Select(a => a.Name)];
+
+    [Theory]
+    [MemberData(nameof(Areas))]
+    public void In_every_area_a_car_stays_among_the_posts_of_its_own_command(string name)
+    {
+        var area = Area.Named(name);
+        foreach (var post in area.Places.DistinctBy(p => p.Command))
+        {
+            var officer = new Officer(3, post, inCar: true, area, new Random(3));
+            var ours = area.Places.Where(p => p.Command == post.Command).ToList();
+            for (var second = 0; second < 3600; second++)
+            {
+                officer.Step(1);
+                var nearest = ours.Min(p => Metres(officer.Lat, officer.Lon, p.Lat, p.Lon));
+                Assert.True(nearest < 20_000, $"{name}: a {post.Command} car is {nearest:0} m from every post of its command");
+            }
+        }
+    }
+
+    [Fact]
+    public void An_unknown_area_is_refused_naming_the_known_ones()
+    {
+        var refused = Assert.Throws<ArgumentException>(() => Area.Named("atlantis"));
+        Assert.Contains("west-midlands", refused.Message);
+        Assert.Contains("greater-manchester", refused.Message);
+    }
+
     private static double Metres(double lat1, double lon1, double lat2, double lon2)
     {
         var dy = (lat2 - lat1) * 111_320;

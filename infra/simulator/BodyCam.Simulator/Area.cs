@@ -29,9 +29,23 @@ public sealed record Area(string Name, IReadOnlyList<Place> Places)
         new("West Bromwich", 52.5187, -1.9945, "W"),
     ]);
 
-    public static Area Named(string name) => name switch
-    {
-        "west-midlands" => WestMidlands,
-        _ => throw new ArgumentException($"Unknown area '{name}'. Known: west-midlands."),
-    };
+    /// <summary>Greater Manchester: Manchester city (M), Salford and Trafford (S), Stockport (K).</summary>
+    public static readonly Area GreaterManchester = new("greater-manchester",
+    [
+        new("Piccadilly Gardens", 53.4809, -2.2374, "M"),
+        new("Deansgate", 53.4780, -2.2490, "M"),
+        new("Etihad Stadium", 53.4831, -2.2004, "M"),
+        new("Moss Side", 53.4600, -2.2330, "M"),
+        new("Salford Quays", 53.4721, -2.2964, "S"),
+        new("Old Trafford", 53.4631, -2.2913, "S"),
+        new("Eccles", 53.4832, -2.3347, "S"),
+        new("Stockport town centre", 53.4083, -2.1494, "K"),
+        new("Cheadle", 53.3933, -2.2137, "K"),
+    ]);
+
+    public static readonly IReadOnlyList<Area> All = [WestMidlands, GreaterManchester];
+
+    public static Area Named(string name) =>
+        All.FirstOrDefault(a => a.Name == name)
+        ?? throw new ArgumentException($"Unknown area '{name}'. Known: {string.Join(", ", All.Select(a => a.Name))}.");
 }

@@ -1,6 +1,6 @@
 using BodyCam.Simulator;
 
-// bodycam-sim [--gateway URL] [--password P] [--officers N] [--area west-midlands] [--seed N] [--no-video] [--batch-seconds N] [--clips DIR]
+// bodycam-sim [--gateway URL] [--password P] [--officers N] [--area west-midlands|greater-manchester] [--seed N] [--no-video] [--batch-seconds N] [--clips DIR]
 string Option(string name, string fallback)
 {
     var at = Array.IndexOf(args, $"--{name}");
