@@ -30,14 +30,14 @@ internal static class Api
     }
 
     /// <summary>Waits until the audit record holds at least <paramref name="count"/> entries for the query.</summary>
-    public static Task<JsonElement[]> AuditEventsEventuallyAsync(this BodyCamSystem system, string query, int count = 1) =>
+    public static Task<JsonElement[]> AuditEventsEventuallyAsync(this BodyCamSystem system, string query, int count = 1, TimeSpan? within = null) =>
         Eventually.Async(
             async () =>
             {
                 var items = await system.AuditEventsAsync(query);
                 return items.Length >= count ? items : null;
             },
-            TimeSpan.FromSeconds(30),
+            within ?? TimeSpan.FromSeconds(30),
             $"{count} audit entries for '{query}'");
 
     public static async Task<JsonElement> ProblemAsync(this HttpResponseMessage response)
