@@ -1,3 +1,4 @@
+using BodyCam.ServiceDefaults.Problems;
 using Microsoft.Extensions.FileProviders;
 
 namespace BodyCam.Gateway.Console;
@@ -48,6 +49,19 @@ public static class ConsoleApp
                     "default-src 'self'; img-src 'self' data: blob: " + TileOrigin(app.Configuration) + "; media-src 'self' blob:; " +
                     "connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; frame-ancestors 'none'";
             },
+        });
+        // A console file that does not exist is simply not found (the files are public, so the API's
+        // "sign in first" answer would be misleading).
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments(Path) && context.GetEndpoint() is null)
+            {
+                await Results.Problem($"There is no console file at {context.Request.Path}.", statusCode: StatusCodes.Status404NotFound,
+                    type: ProblemTypes.NotFound, title: "Not found").ExecuteAsync(context);
+                return;
+            }
+
+            await next(context);
         });
         return app;
     }

@@ -251,6 +251,24 @@ public sealed class ConsoleTests(BodyCamSystem system)
         browser.AssertNoErrors();
     }
 
+    [Fact]
+    public async Task The_console_is_served_without_signing_in_and_a_missing_file_is_a_404_problem()
+    {
+        using var anonymous = system.Client();
+        using var page = await anonymous.GetAsync("console/");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("default-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single());
+        using var settings = await anonymous.GetAsync("console/config.json");
+        Assert.Equal(HttpStatusCode.OK, settings.StatusCode);
+
+        using var missing = await anonymous.GetAsync("console/no-such-file.js");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("urn:bodycam:problem:not-found", (await missing.ProblemAsync()).GetProperty("type").GetString());
+        // The API beside it still wants a token.
+        using var api = await anonymous.GetAsync("api/location/officers");
+        Assert.Equal(HttpStatusCode.Unauthorized, api.StatusCode);
+    }
+
     /// <summary>The player's current time once it has reached <paramref name="atLeast"/> seconds.</summary>
     /// <remarks>Polled with evaluate: the console's CSP (rightly) forbids the eval that waitForFunction needs.</remarks>
     private static async Task<double> PlayedAsync(IPage page, double atLeast) =>
