@@ -69,7 +69,7 @@ public static class PlainCopyFloor
     {
         var port = FreePort();
         var self = Environment.ProcessPath!;
-        var info = new ProcessStartInfo(self.EndsWith("dotnet", StringComparison.Ordinal) ? self : self) { UseShellExecute = false, RedirectStandardOutput = true };
+        var info = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardOutput = true };
         if (self.EndsWith("dotnet", StringComparison.Ordinal))
         {
             info.ArgumentList.Add(typeof(PlainCopyFloor).Assembly.Location);
@@ -101,11 +101,11 @@ public static class PlainCopyFloor
                 viewer.Measuring = true;
             }
 
-            var cpuBefore = CpuSeconds(server.Id);
+            var cpuBefore = StreamingBench.CpuSeconds(server.Id);
             var started = Stopwatch.GetTimestamp();
             await Task.Delay(duration);
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            var cpu = CpuSeconds(server.Id) - cpuBefore;
+            var cpu = StreamingBench.CpuSeconds(server.Id) - cpuBefore;
             foreach (var viewer in viewers)
             {
                 viewer.Measuring = false;
@@ -256,12 +256,5 @@ public static class PlainCopyFloor
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         return port;
-    }
-
-    private static double CpuSeconds(int pid)
-    {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
     }
 }

@@ -266,7 +266,8 @@ public static partial class StreamingBench
     private static int MfhdSequenceOffset(ReadOnlySpan<byte> fragment) =>
         fragment.Slice(12, 4).SequenceEqual("mfhd"u8) ? 8 + 8 + 4 : throw new InvalidDataException("The fragment's moof does not start with mfhd.");
 
-    private static double CpuSeconds(int pid)
+    /// <summary>A process's CPU time so far, from /proc (Linux).</summary>
+    internal static double CpuSeconds(int pid)
     {
         // /proc/<pid>/stat fields 14 and 15: user and system time in clock ticks (100 per second).
         var stat = File.ReadAllText($"/proc/{pid}/stat");
