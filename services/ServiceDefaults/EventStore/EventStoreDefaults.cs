@@ -39,6 +39,12 @@ public static class EventStoreDefaults
                 options.Events.StreamIdentity = StreamIdentity.AsString;
                 options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                // Each service migrates its own schema under its own lock: audit building an index over
+                // millions of entries must not stop the other services starting (Marten's default lock
+                // id is one for the whole database). Replicas of one service still take turns, and wait
+                // out a long migration rather than give up.
+                options.ApplyChangesLockId = BitConverter.ToInt32(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"bodycam-schema:{schema}")));
+                options.ApplyChangesLockTimeout = TimeSpan.FromMinutes(10);
                 options.Schema.For<HandledMessage>().DatabaseSchemaName(schema);
                 // Facts reach the bus within about a quarter of a second even on a quiet system (the
                 // default looks for new events once a second when idle): a revoked grant must cut its
@@ -53,6 +59,12 @@ public static class EventStoreDefaults
             .AddSubscriptionWithServices<IntegrationEventPublisher>(ServiceLifetime.Singleton, o =>
             {
                 o.Options.BatchSize = 500;
+                // Only the contracts' facts are read: a service's own events (audit's chain links,
+                // millions of them) are never loaded just to be passed over.
+                foreach (var type in IntegrationEventTypes.All)
+                {
+                    o.IncludeType(type);
+                }
             });
     }
 

@@ -1,5 +1,6 @@
 using BodyCam.Contracts;
 using MassTransit;
+using BodyCam.ServiceDefaults.Messaging;
 
 namespace BodyCam.Audit.Chain;
 
@@ -19,14 +20,10 @@ public static class RecordingConsumers
     /// <summary>The queue every integration event reaches audit through, in arrival order.</summary>
     public const string Endpoint = "audit-chain";
 
-    /// <summary>Every integration event type in the contracts: audit records them all.</summary>
-    public static IEnumerable<Type> EventTypes() =>
-        typeof(IIntegrationEvent).Assembly.GetTypes()
-            .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(IIntegrationEvent).IsAssignableFrom(t));
-
     public static void AddRecordingConsumers(this IBusRegistrationConfigurator bus)
     {
-        foreach (var type in EventTypes())
+        // Every integration event type in the contracts: audit records them all.
+        foreach (var type in IntegrationEventTypes.All)
         {
             bus.AddConsumer(typeof(RecordingConsumer<>).MakeGenericType(type))
                 .Endpoint(e =>

@@ -35,37 +35,94 @@ public sealed record MisuseAlert(
 /// events, so every entry is looked at once, in order, even across restarts (the daemon keeps its
 /// place). An alert's id is its rule and the entry's sequence number, so a page looked at twice
 /// raises nothing twice. Alerts are stored and published like any fact, and so enter the chain.
+/// Each viewer's month of facts is kept in memory once read (from the query documents, the first
+/// time the viewer is seen after a start), so a page costs at most two queries, whatever its size.
 /// </summary>
 public sealed class MisuseMonitor(TimeProvider time, ILogger<MisuseMonitor> log) : SubscriptionBase
 {
     private static readonly string[] AccessTypes = ["ViewRequestDecided", "ViewRequestApproved", "ViewerSessionEnded"];
 
+    private readonly Dictionary<string, ViewerHistory> _viewers = [];
+
     public override async Task<IChangeListener> ProcessEventsAsync(
         EventRange page, ISubscriptionController controller, IDocumentOperations operations, CancellationToken cancellationToken)
     {
-        foreach (var linked in page.Events.Select(e => e.Data).OfType<ChainLinked>())
+        var entries = page.Events.Select(e => e.Data).OfType<ChainLinked>().Select(l => l.Entry)
+            .Where(e => AccessTypes.Contains(e.Type)).ToList();
+        if (entries.Count == 0)
         {
-            var entry = linked.Entry;
-            if (!AccessTypes.Contains(entry.Type) || await FactOfAsync(entry, operations, cancellationToken) is not { } fact)
-            {
-                continue;
-            }
+            return NullChangeListener.Instance;
+        }
 
-            var since = fact.At - MisuseRules.HistoryWindow;
-            var earlier = await operations.Query<AuditEntry>()
-                .Where(e => e.ViewerId == fact.ViewerId && e.At > since && e.Id < entry.Id && e.Type.IsOneOf(AccessTypes))
-                .OrderBy(e => e.Id)
-                .ToListAsync(cancellationToken);
-            var history = earlier.Select(e => Fact(e, JsonDocument.Parse(e.Data).RootElement, null)).OfType<ViewFact>().ToList();
-
+        var facts = await FactsOfAsync(entries, operations, cancellationToken);
+        await RecallAsync(facts.Select(f => f.ViewerId).Distinct().Where(v => !_viewers.ContainsKey(v)).ToList(), entries[0], operations, cancellationToken);
+        foreach (var fact in facts)
+        {
+            var history = _viewers[fact.ViewerId];
+            history.Forget(fact.At - MisuseRules.HistoryWindow);
             foreach (var draft in MisuseRules.Check(fact, history))
             {
-                await RaiseAsync(operations.DocumentStore, draft, entry.Id, cancellationToken);
+                await RaiseAsync(operations.DocumentStore, draft, fact.Seq, cancellationToken);
             }
+
+            history.Add(fact);
         }
 
         return NullChangeListener.Instance;
     }
+
+    /// <summary>Reads, in one query, the month of facts before <paramref name="first"/> of viewers this monitor has not seen since it started.</summary>
+    private async Task RecallAsync(IReadOnlyList<string> viewers, AuditEntry first, IDocumentOperations operations, CancellationToken cancellationToken)
+    {
+        if (viewers.Count == 0)
+        {
+            return;
+        }
+
+        var since = first.At - MisuseRules.HistoryWindow - ViewerHistory.Slack;
+        var earlier = await operations.Query<AuditEntry>()
+            .Where(e => e.ViewerId.IsOneOf(viewers.ToArray()) && e.At > since && e.Id < first.Id && e.Type.IsOneOf(AccessTypes))
+            .OrderBy(e => e.Id)
+            .ToListAsync(cancellationToken);
+        foreach (var viewer in viewers)
+        {
+            _viewers[viewer] = [];
+        }
+
+        foreach (var fact in await FactsOfAsync(earlier, operations, cancellationToken))
+        {
+            if (_viewers.TryGetValue(fact.ViewerId, out var history))
+            {
+                history.Add(fact);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The facts of access entries, in order; an approval or a session gets what it lacks from its
+    /// grant's own decision (found in the same entries, or else all in one query).
+    /// </summary>
+    private static async Task<List<ViewFact>> FactsOfAsync(IReadOnlyList<AuditEntry> entries, IDocumentOperations operations, CancellationToken cancellationToken)
+    {
+        var parsed = entries.Select(e => (Entry: e, Data: JsonDocument.Parse(e.Data).RootElement)).ToList();
+        var decisions = parsed.Where(p => p.Entry.Type == "ViewRequestDecided").GroupBy(p => p.Entry.Subject).ToDictionary(g => g.Key, g => g.First().Data);
+        var grants = parsed.Select(p => GrantOf(p.Entry, p.Data)).OfType<string>().Where(g => !decisions.ContainsKey(g)).Distinct().ToArray();
+        if (grants.Length > 0)
+        {
+            var found = await operations.Query<AuditEntry>()
+                .Where(e => e.Subject.IsOneOf(grants) && e.Type == "ViewRequestDecided")
+                .ToListAsync(cancellationToken);
+            foreach (var decision in found)
+            {
+                decisions.TryAdd(decision.Subject, JsonDocument.Parse(decision.Data).RootElement);
+            }
+        }
+
+        return [.. parsed.Select(p => Fact(p.Entry, p.Data, GrantOf(p.Entry, p.Data) is { } grant && decisions.TryGetValue(grant, out var d) ? d : null)).OfType<ViewFact>()];
+    }
+
+    private static string? GrantOf(AuditEntry entry, JsonElement data) =>
+        entry.Type == "ViewRequestDecided" ? null : EntryData.Text(data, "grantId") ?? (entry.Type == "ViewRequestApproved" ? EntryData.Text(data, "requestId") : null);
 
     /// <summary>
     /// Stores the alert and its event in a session of their own, committed at once: the daemon's
@@ -89,26 +146,11 @@ public sealed class MisuseMonitor(TimeProvider time, ILogger<MisuseMonitor> log)
         log.LogWarning("Misuse alert {Rule} on entry {Seq}: {Explanation}", draft.Rule, seq, draft.Explanation);
     }
 
-    /// <summary>The fact for an access entry; for an approval or a session, the grant's own decision fills in what it lacks.</summary>
-    private static async Task<ViewFact?> FactOfAsync(AuditEntry entry, IDocumentOperations operations, CancellationToken cancellationToken)
-    {
-        var data = JsonDocument.Parse(entry.Data).RootElement;
-        JsonElement? decided = null;
-        var grantId = EntryData.Text(data, "grantId") ?? (entry.Type == "ViewRequestApproved" ? EntryData.Text(data, "requestId") : null);
-        if (grantId is not null)
-        {
-            var decision = await operations.Query<AuditEntry>()
-                .Where(e => e.Subject == grantId && e.Type == "ViewRequestDecided")
-                .FirstOrDefaultAsync(cancellationToken);
-            decided = decision is null ? null : JsonDocument.Parse(decision.Data).RootElement;
-        }
-
-        return Fact(entry, data, decided);
-    }
-
     private static ViewFact? Fact(AuditEntry entry, JsonElement data, JsonElement? decided)
     {
         string? From(string field) => EntryData.Text(data, field) ?? (decided is { } d ? EntryData.Text(d, field) : null);
+        // Held for a month per viewer: the few distinct viewers, roles, commands and purposes are shared, not copied.
+        string? Shared(string field) => From(field) is { } value ? string.Intern(value) : null;
         var kind = entry.Type switch
         {
             "ViewRequestDecided" => EntryData.Text(data, "decision") switch
@@ -121,13 +163,13 @@ public sealed class MisuseMonitor(TimeProvider time, ILogger<MisuseMonitor> log)
             "ViewerSessionEnded" => ViewKind.SessionEnded,
             _ => null,
         };
-        if (kind is null || From("viewerId") is not { } viewer)
+        if (kind is null || Shared("viewerId") is not { } viewer)
         {
             return null;
         }
 
         TimeSpan? duration = data.TryGetProperty("durationMs", out var ms) && ms.TryGetInt64(out var millis) ? TimeSpan.FromMilliseconds(millis) : null;
-        return new ViewFact(entry.Id, kind.Value, entry.At, viewer, From("viewerRole"), From("viewerCommand"), From("officerId"), From("wearerCommand"),
-            From("cameraId"), From("purpose"), From("incidentRef"), duration);
+        return new ViewFact(entry.Id, kind.Value, entry.At, viewer, Shared("viewerRole"), Shared("viewerCommand"), From("officerId"), Shared("wearerCommand"),
+            From("cameraId"), Shared("purpose"), From("incidentRef"), duration);
     }
 }

@@ -28,14 +28,14 @@ public sealed record AlertDraft(string Rule, string ViewerId, string? OfficerId,
 
 /// <summary>
 /// A misuse rule: looks at one new access fact beside the same viewer's earlier facts (the last 30
-/// days, oldest first) and raises an alert or not. Rules are pure: the monitor feeds them, stores the
-/// alerts and makes them facts.
+/// days) and raises an alert or not. Rules are pure: the monitor feeds them, stores the alerts and
+/// makes them facts.
 /// </summary>
 public interface IMisuseRule
 {
     string Id { get; }
 
-    AlertDraft? Check(ViewFact fact, IReadOnlyList<ViewFact> history);
+    AlertDraft? Check(ViewFact fact, ViewerHistory history);
 }
 
 /// <summary>The rules in force, each with its id (<c>docs/decisions.md</c> says why each threshold).</summary>
@@ -53,7 +53,7 @@ public static class MisuseRules
         new OutsideCommand(),
     ];
 
-    public static IEnumerable<AlertDraft> Check(ViewFact fact, IReadOnlyList<ViewFact> history) =>
+    public static IEnumerable<AlertDraft> Check(ViewFact fact, ViewerHistory history) =>
         All.Select(rule => rule.Check(fact, history)).OfType<AlertDraft>();
 }
 
@@ -64,7 +64,7 @@ public sealed class NoIncidentReference : IMisuseRule
 
     public string Id => "no-incident-reference";
 
-    public AlertDraft? Check(ViewFact fact, IReadOnlyList<ViewFact> history) =>
+    public AlertDraft? Check(ViewFact fact, ViewerHistory history) =>
         fact is { Kind: ViewKind.Granted, IncidentRef: null or "" } && fact.Purpose is { } purpose && !Exempt.Contains(purpose)
             ? new AlertDraft(Id, fact.ViewerId, fact.OfficerId, fact.CameraId,
                 $"{fact.ViewerId} was granted a view of {Whom(fact)} for '{purpose}' with no incident reference; only officer safety and Watch Me responses go without one.")
@@ -81,14 +81,14 @@ public sealed class RepeatedViewing : IMisuseRule
 
     public string Id => "repeated-viewing";
 
-    public AlertDraft? Check(ViewFact fact, IReadOnlyList<ViewFact> history)
+    public AlertDraft? Check(ViewFact fact, ViewerHistory history)
     {
         if (fact is not { Kind: ViewKind.Granted, OfficerId: { } officer })
         {
             return null;
         }
 
-        var count = 1 + history.Count(h => h.Kind == ViewKind.Granted && h.OfficerId == officer && h.Seq < fact.Seq && h.At > fact.At - Window);
+        var count = 1 + history.Within(fact.Seq, fact.At, Window).Count(h => h.Kind == ViewKind.Granted && h.OfficerId == officer);
         return count >= Times && count % Times == 0
             ? new AlertDraft(Id, fact.ViewerId, officer, fact.CameraId, $"{fact.ViewerId} has been granted views of officer {officer} {count} times in 24 hours.")
             : null;
@@ -111,7 +111,7 @@ public sealed class LongSession : IMisuseRule
 
     public string Id => "long-session";
 
-    public AlertDraft? Check(ViewFact fact, IReadOnlyList<ViewFact> history) =>
+    public AlertDraft? Check(ViewFact fact, ViewerHistory history) =>
         fact is { Kind: ViewKind.SessionEnded, Duration: { } duration, Purpose: { } purpose }
         && Limits.TryGetValue(purpose, out var limit) && duration > limit
             ? new AlertDraft(Id, fact.ViewerId, fact.OfficerId, fact.CameraId,
@@ -126,32 +126,24 @@ public sealed class LongSession : IMisuseRule
 public sealed class OddHours : IMisuseRule
 {
     public const int KnownAfter = 10;
-    private static readonly TimeZoneInfo Uk = TimeZoneInfo.FindSystemTimeZoneById("Europe/London");
-
     public string Id => "odd-hours";
 
-    public AlertDraft? Check(ViewFact fact, IReadOnlyList<ViewFact> history)
+    public AlertDraft? Check(ViewFact fact, ViewerHistory history)
     {
         if (fact.Kind != ViewKind.Granted)
         {
             return null;
         }
 
-        var earlier = history.Where(h => h.Kind == ViewKind.Granted && h.Seq < fact.Seq).ToList();
-        if (earlier.Count < KnownAfter)
+        var earlier = history.GrantedCount;
+        if (earlier < KnownAfter || history.GrantedNearHourOf(fact.At, 2))
         {
             return null;
         }
 
-        var hour = HourOf(fact.At);
-        var usual = earlier.Any(h => Math.Abs(HourOf(h.At) - hour) is var d && Math.Min(d, 24 - d) <= 2);
-        return usual
-            ? null
-            : new AlertDraft(Id, fact.ViewerId, fact.OfficerId, fact.CameraId,
-                $"{fact.ViewerId} was granted a view at {TimeZoneInfo.ConvertTime(fact.At, Uk):HH:mm} UK time; none of their {earlier.Count} views in 30 days was within two hours of that.");
+        return new AlertDraft(Id, fact.ViewerId, fact.OfficerId, fact.CameraId,
+            $"{fact.ViewerId} was granted a view at {ViewerHistory.UkTime(fact.At):HH:mm} UK time; none of their {earlier} views in 30 days was within two hours of that.");
     }
-
-    private static int HourOf(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, Uk).Hour;
 }
 
 /// <summary>Five or more refused requests by one viewer within ten minutes (raised at the fifth, tenth, …).</summary>
@@ -162,14 +154,14 @@ public sealed class RefusalBurst : IMisuseRule
 
     public string Id => "refusal-burst";
 
-    public AlertDraft? Check(ViewFact fact, IReadOnlyList<ViewFact> history)
+    public AlertDraft? Check(ViewFact fact, ViewerHistory history)
     {
         if (fact.Kind != ViewKind.Refused)
         {
             return null;
         }
 
-        var count = 1 + history.Count(h => h.Kind == ViewKind.Refused && h.Seq < fact.Seq && h.At > fact.At - Window);
+        var count = 1 + history.Within(fact.Seq, fact.At, Window).Count(h => h.Kind == ViewKind.Refused);
         return count >= Times && count % Times == 0
             ? new AlertDraft(Id, fact.ViewerId, fact.OfficerId, fact.CameraId, $"{fact.ViewerId} has had {count} view requests refused in 10 minutes.")
             : null;
@@ -181,7 +173,7 @@ public sealed class OutsideCommand : IMisuseRule
 {
     public string Id => "outside-command";
 
-    public AlertDraft? Check(ViewFact fact, IReadOnlyList<ViewFact> history) =>
+    public AlertDraft? Check(ViewFact fact, ViewerHistory history) =>
         fact is { Kind: ViewKind.Granted, ViewerCommand: { } mine, WearerCommand: { } theirs } && mine != theirs
             ? new AlertDraft(Id, fact.ViewerId, fact.OfficerId, fact.CameraId,
                 $"{fact.ViewerId} (command {mine}) was granted a view of {NoIncidentReference.Whom(fact)} in command {theirs}.")

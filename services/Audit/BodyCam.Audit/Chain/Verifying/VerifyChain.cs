@@ -2,7 +2,9 @@ using BodyCam.Audit.Chain.Checkpoints;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
+using System.Text.Json;
 using Marten;
+using Npgsql;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BodyCam.Audit.Chain.Verifying;
@@ -52,7 +54,7 @@ public static class VerifyChain
             return Problem.Invalid("to", $"Verify at most {MaxRange:N0} entries at a time (the chain's head is {head:N0}).");
         }
 
-        var verified = await VerifyAsync(session, start, end, cancellationToken) with { Head = head };
+        var verified = await VerifyAsync(session.DocumentStore, start, end, cancellationToken) with { Head = head };
         if (!verified.Ok)
         {
             return TypedResults.Ok(verified);
@@ -74,51 +76,118 @@ public static class VerifyChain
         return TypedResults.Ok(verified with { LastCheckpoint = checkpoint?.View() });
     }
 
-    public static async Task<ChainVerification> VerifyAsync(IQuerySession session, long from, long to, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks <paramref name="from"/>..<paramref name="to"/> in one pass: one query streams each link
+    /// of the chain's event stream beside whether its query document (body and indexed columns) still
+    /// says the same; hashes are recomputed a page at a time on every core, and the links are
+    /// followed in order. The indexed time is compared with six digits of the entry's seven, cut as
+    /// Npgsql cuts them when Marten writes.
+    /// </summary>
+    public static async Task<ChainVerification> VerifyAsync(IDocumentStore store, long from, long to, CancellationToken cancellationToken)
     {
         if (to < from)
         {
             return new ChainVerification(from, to, 0, true, null, null);
         }
 
-        var previous = from == 1
-            ? AuditHash.Genesis
-            : (await LinkedAsync(session, from - 1, from - 1, cancellationToken)).SingleOrDefault()?.Hash;
-        long checkedCount = 0;
-        for (var pageStart = from; pageStart <= to; pageStart += Page)
+        var schema = store.Options.Events.DatabaseSchemaName;
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand($"""
+            SELECT e.version, (e.data -> 'entry')::text,
+                   d.id IS NOT NULL,
+                   d.data = e.data -> 'entry'
+                   AND d.type IS NOT DISTINCT FROM e.data -> 'entry' ->> 'type'
+                   AND d.subject IS NOT DISTINCT FROM e.data -> 'entry' ->> 'subject'
+                   AND d.camera_id IS NOT DISTINCT FROM e.data -> 'entry' ->> 'cameraId'
+                   AND d.officer_id IS NOT DISTINCT FROM e.data -> 'entry' ->> 'officerId'
+                   AND d.viewer_id IS NOT DISTINCT FROM e.data -> 'entry' ->> 'viewerId'
+                   AND d.incident_ref IS NOT DISTINCT FROM e.data -> 'entry' ->> 'incidentRef'
+                   AND d.at IS NOT DISTINCT FROM regexp_replace(e.data -> 'entry' ->> 'at', '(\.[0-9]{6})[0-9]+', '\1')::timestamptz
+            FROM {schema}.mt_events e
+            LEFT JOIN {schema}.mt_doc_auditentry d ON d.id = e.version
+            WHERE e.stream_id = @stream AND e.version BETWEEN @from AND @to
+            ORDER BY e.version
+            """, connection);
+        command.Parameters.AddWithValue("stream", AuditChain.StreamKey);
+        command.Parameters.AddWithValue("from", from);
+        command.Parameters.AddWithValue("to", to);
+        command.CommandTimeout = 0;
+
+        var previous = from == 1 ? AuditHash.Genesis : await HashAtAsync(store, from - 1, cancellationToken);
+        var page = new List<Link>(Page);
+        long expected = from, checkedCount = 0;
+        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken);
+        while (true)
         {
-            var pageEnd = Math.Min(to, pageStart + Page - 1);
-            var linked = await LinkedAsync(session, pageStart, pageEnd, cancellationToken);
-            var documents = (await session.Query<AuditEntry>().Where(e => e.Id >= pageStart && e.Id <= pageEnd).ToListAsync(cancellationToken))
-                .ToDictionary(e => e.Id);
-            for (var seq = pageStart; seq <= pageEnd; seq++)
+            page.Clear();
+            while (page.Count < Page && await reader.ReadAsync(cancellationToken))
             {
-                var entry = linked.ElementAtOrDefault((int)(seq - pageStart));
-                var problem = entry is null || entry.Id != seq ? "the chain's event stream has no entry here"
-                    : entry.PrevHash != previous ? "it does not link to the entry before"
-                    : entry.ComputeHash() != entry.Hash ? "its content does not match its hash"
-                    : !documents.TryGetValue(seq, out var document) ? "its query document is missing"
-                    : document != entry ? "its query document differs from the chain"
+                page.Add(new Link(reader.GetInt64(0), reader.IsDBNull(1) ? "null" : reader.GetString(1), reader.GetBoolean(2), !reader.IsDBNull(3) && reader.GetBoolean(3)));
+            }
+
+            if (page.Count == 0)
+            {
+                break;
+            }
+
+            var entries = new AuditEntry?[page.Count];
+            var hashed = new bool[page.Count];
+            Parallel.For(0, page.Count, i =>
+            {
+                try
+                {
+                    entries[i] = JsonSerializer.Deserialize<AuditEntry>(page[i].Json, EntryJson);
+                }
+                catch (JsonException)
+                {
+                    entries[i] = null;  // changed into something that is not a chain link: reported below
+                }
+
+                hashed[i] = entries[i] is { } e && e.Id == page[i].Seq && e.ComputeHash() == e.Hash;
+            });
+
+            for (var i = 0; i < page.Count; i++)
+            {
+                var (seq, _, hasDocument, documentSame) = page[i];
+                if (seq != expected)
+                {
+                    return new ChainVerification(from, to, checkedCount, false, expected, $"Entry {expected}: the chain's event stream has no entry here.");
+                }
+
+                var problem = entries[i] is null ? "the chain's event stream holds no chain link here"
+                    : entries[i]!.PrevHash != previous ? "it does not link to the entry before"
+                    : !hashed[i] ? "its content does not match its hash"
+                    : !hasDocument ? "its query document is missing"
+                    : !documentSame ? "its query document differs from the chain"
                     : null;
                 if (problem is not null)
                 {
                     return new ChainVerification(from, to, checkedCount, false, seq, $"Entry {seq}: {problem}.");
                 }
 
-                previous = entry!.Hash;
+                previous = entries[i]!.Hash;
+                expected++;
                 checkedCount++;
             }
         }
 
-        return new ChainVerification(from, to, checkedCount, true, null, null);
+        return expected > to
+            ? new ChainVerification(from, to, checkedCount, true, null, null)
+            : new ChainVerification(from, to, checkedCount, false, expected, $"Entry {expected}: the chain's event stream has no entry here.");
     }
 
-    private static async Task<List<AuditEntry>> LinkedAsync(IQuerySession session, long from, long to, CancellationToken cancellationToken)
+    /// <summary>The chain's entries as Marten stores them (camelCase).</summary>
+    private static readonly JsonSerializerOptions EntryJson = new(JsonSerializerDefaults.Web);
+
+    private static async Task<string?> HashAtAsync(IDocumentStore store, long seq, CancellationToken cancellationToken)
     {
+        await using var session = store.QuerySession();
         var events = await session.Events.QueryAllRawEvents()
-            .Where(e => e.StreamKey == AuditChain.StreamKey && e.Version >= from && e.Version <= to)
-            .OrderBy(e => e.Version)
+            .Where(e => e.StreamKey == AuditChain.StreamKey && e.Version == seq)
             .ToListAsync(cancellationToken);
-        return [.. events.Select(e => e.Data).OfType<ChainLinked>().Select(l => l.Entry)];
+        return events.Select(e => e.Data).OfType<ChainLinked>().SingleOrDefault()?.Entry.Hash;
     }
+
+    private sealed record Link(long Seq, string Json, bool HasDocument, bool DocumentSame);
 }
