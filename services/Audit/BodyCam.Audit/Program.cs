@@ -17,8 +17,9 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("audit");
 builder.AddEventStore("audit", options =>
 {
-    // Each filter's index carries the sequence number after it, as queries page in that order:
-    // "the next 100 AccessRefused after 2,000,000" reads 100 index entries, not a million.
+    // The busiest filters' indexes carry the sequence number after them, as queries page in that
+    // order: "the next 100 AccessRefused after 2,000,000" reads 100 index entries, not a million, and
+    // the misuse monitor reads a viewer's newest facts straight off the index.
     options.Schema.For<AuditEntry>()
         .Duplicate(e => e.CameraId)
         .Duplicate(e => e.OfficerId)
@@ -27,7 +28,8 @@ builder.AddEventStore("audit", options =>
         .Duplicate(e => e.Type)
         .Duplicate(e => e.Subject)
         .Duplicate(e => e.At)
-        .Index([e => e.Type, e => e.Id], i => i.Name = "mt_doc_auditentry_idx_type_id");
+        .Index([e => e.Type, e => e.Id], i => i.Name = "mt_doc_auditentry_idx_type_id")
+        .Index([e => e.ViewerId!, e => e.Id], i => i.Name = "mt_doc_auditentry_idx_viewer_id_id");
     options.Schema.For<MisuseAlert>().Duplicate(a => a.State).Duplicate(a => a.Seq);
 })
 // The misuse rules look at each chain entry once, in order, with the daemon keeping their place.

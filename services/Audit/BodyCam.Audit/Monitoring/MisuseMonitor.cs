@@ -36,7 +36,8 @@ public sealed record MisuseAlert(
 /// place). An alert's id is its rule and the entry's sequence number, so a page looked at twice
 /// raises nothing twice. Alerts are stored and published like any fact, and so enter the chain.
 /// Each viewer's month of facts is kept in memory once read (from the query documents, the first
-/// time the viewer is seen after a start), so a page costs at most two queries, whatever its size.
+/// time the viewer is seen after a start), so a page costs two queries, whatever its size, and
+/// one more for each viewer not seen before.
 /// </summary>
 public sealed class MisuseMonitor(TimeProvider time, ILogger<MisuseMonitor> log) : SubscriptionBase
 {
@@ -56,45 +57,38 @@ public sealed class MisuseMonitor(TimeProvider time, ILogger<MisuseMonitor> log)
 
         var facts = await FactsOfAsync(entries, operations, cancellationToken);
         await RecallAsync(facts.Select(f => f.ViewerId).Distinct().Where(v => !_viewers.ContainsKey(v)).ToList(), entries[0], operations, cancellationToken);
+        var raised = new List<(AlertDraft Draft, long Seq)>();
         foreach (var fact in facts)
         {
             var history = _viewers[fact.ViewerId];
             history.Forget(fact.At - MisuseRules.HistoryWindow);
-            foreach (var draft in MisuseRules.Check(fact, history))
-            {
-                await RaiseAsync(operations.DocumentStore, draft, fact.Seq, cancellationToken);
-            }
-
+            raised.AddRange(MisuseRules.Check(fact, history).Select(draft => (draft, fact.Seq)));
             history.Add(fact);
         }
 
+        await RaiseAsync(operations.DocumentStore, raised, cancellationToken);
         return NullChangeListener.Instance;
     }
 
-    /// <summary>Reads, in one query, the month of facts before <paramref name="first"/> of viewers this monitor has not seen since it started.</summary>
+    /// <summary>Reads the month of facts before <paramref name="first"/> (at most <see cref="ViewerHistory.MaxFacts"/>, the newest) of each viewer this monitor has not seen since it started.</summary>
     private async Task RecallAsync(IReadOnlyList<string> viewers, AuditEntry first, IDocumentOperations operations, CancellationToken cancellationToken)
     {
-        if (viewers.Count == 0)
-        {
-            return;
-        }
-
         var since = first.At - MisuseRules.HistoryWindow - ViewerHistory.Slack;
-        var earlier = await operations.Query<AuditEntry>()
-            .Where(e => e.ViewerId.IsOneOf(viewers.ToArray()) && e.At > since && e.Id < first.Id && e.Type.IsOneOf(AccessTypes))
-            .OrderBy(e => e.Id)
-            .ToListAsync(cancellationToken);
         foreach (var viewer in viewers)
         {
-            _viewers[viewer] = [];
-        }
-
-        foreach (var fact in await FactsOfAsync(earlier, operations, cancellationToken))
-        {
-            if (_viewers.TryGetValue(fact.ViewerId, out var history))
+            var earlier = await operations.Query<AuditEntry>()
+                .Where(e => e.ViewerId == viewer && e.At > since && e.Id < first.Id && e.Type.IsOneOf(AccessTypes))
+                .OrderByDescending(e => e.Id)
+                .Take(ViewerHistory.MaxFacts)
+                .ToListAsync(cancellationToken);
+            earlier.Reverse();
+            var history = new ViewerHistory();
+            foreach (var fact in await FactsOfAsync(earlier, operations, cancellationToken))
             {
                 history.Add(fact);
             }
+
+            _viewers[viewer] = history;
         }
     }
 
@@ -125,25 +119,30 @@ public sealed class MisuseMonitor(TimeProvider time, ILogger<MisuseMonitor> log)
         entry.Type == "ViewRequestDecided" ? null : EntryData.Text(data, "grantId") ?? (entry.Type == "ViewRequestApproved" ? EntryData.Text(data, "requestId") : null);
 
     /// <summary>
-    /// Stores the alert and its event in a session of their own, committed at once: the daemon's
-    /// batch commits documents with its progress but is no place to append events. An alert already
-    /// stored (a page looked at again after a crash) is not raised twice.
+    /// Stores a page's alerts and their events in a session of their own, committed at once: the
+    /// daemon's batch commits documents with its progress but is no place to append events. An alert
+    /// already stored (a page looked at again after a crash) is not raised twice.
     /// </summary>
-    private async Task RaiseAsync(IDocumentStore store, AlertDraft draft, long seq, CancellationToken cancellationToken)
+    private async Task RaiseAsync(IDocumentStore store, IReadOnlyList<(AlertDraft Draft, long Seq)> raised, CancellationToken cancellationToken)
     {
-        var id = $"{draft.Rule}-{seq}";
-        await using var session = store.LightweightSession();
-        if (await session.LoadAsync<MisuseAlert>(id, cancellationToken) is not null)
+        if (raised.Count == 0)
         {
             return;
         }
 
+        await using var session = store.LightweightSession();
+        var alerts = raised.Select(r => (r.Draft, r.Seq, Id: $"{r.Draft.Rule}-{r.Seq}")).ToList();
+        var stored = (await session.LoadManyAsync<MisuseAlert>(cancellationToken, alerts.Select(a => a.Id).ToArray())).Select(a => a.Id).ToHashSet();
         var now = time.GetUtcNow();
-        session.Events.StartStream(MisuseAlert.StreamKey(id), new MisuseAlertRaised(
-            id, draft.Rule, seq, draft.ViewerId, draft.OfficerId, draft.CameraId, draft.Explanation, "system:audit-monitor", now, Guid.NewGuid()));
-        session.Insert(new MisuseAlert(id, draft.Rule, seq, now, draft.ViewerId, draft.OfficerId, draft.CameraId, draft.Explanation));
+        foreach (var (draft, seq, id) in alerts.Where(a => !stored.Contains(a.Id)))
+        {
+            session.Events.StartStream(MisuseAlert.StreamKey(id), new MisuseAlertRaised(
+                id, draft.Rule, seq, draft.ViewerId, draft.OfficerId, draft.CameraId, draft.Explanation, "system:audit-monitor", now, Guid.NewGuid()));
+            session.Insert(new MisuseAlert(id, draft.Rule, seq, now, draft.ViewerId, draft.OfficerId, draft.CameraId, draft.Explanation));
+            log.LogWarning("Misuse alert {Rule} on entry {Seq}: {Explanation}", draft.Rule, seq, draft.Explanation);
+        }
+
         await session.SaveChangesAsync(cancellationToken);
-        log.LogWarning("Misuse alert {Rule} on entry {Seq}: {Explanation}", draft.Rule, seq, draft.Explanation);
     }
 
     private static ViewFact? Fact(AuditEntry entry, JsonElement data, JsonElement? decided)

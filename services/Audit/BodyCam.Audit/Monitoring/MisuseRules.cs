@@ -88,7 +88,7 @@ public sealed class RepeatedViewing : IMisuseRule
             return null;
         }
 
-        var count = 1 + history.Within(fact.Seq, fact.At, Window).Count(h => h.Kind == ViewKind.Granted && h.OfficerId == officer);
+        var count = 1 + history.Within(officer, fact.Seq, fact.At, Window).Count(h => h.Kind == ViewKind.Granted);
         return count >= Times && count % Times == 0
             ? new AlertDraft(Id, fact.ViewerId, officer, fact.CameraId, $"{fact.ViewerId} has been granted views of officer {officer} {count} times in 24 hours.")
             : null;

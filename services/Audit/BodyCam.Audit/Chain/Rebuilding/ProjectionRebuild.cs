@@ -122,14 +122,14 @@ public sealed class ProjectionRebuild(IDocumentStore store, TimeProvider time, I
     /// alone (no write, no dead row); one that differs, or is missing, is written. The time keeps
     /// six digits of its seven, cut as Npgsql cuts them when Marten writes (a plain cast would round).
     /// </summary>
-    private static string RebuildPageSql(string schema) => $"""
-        INSERT INTO {schema}.mt_doc_auditentry AS d
+    private static string RebuildPageSql(string schema) => $$"""
+        INSERT INTO {{schema}}.mt_doc_auditentry AS d
             (id, data, mt_last_modified, mt_version, mt_dotnet_type, camera_id, officer_id, viewer_id, incident_ref, type, at, subject)
         SELECT e.version, e.data -> 'entry', transaction_timestamp(), gen_random_uuid(), @type,
                e.data -> 'entry' ->> 'cameraId', e.data -> 'entry' ->> 'officerId', e.data -> 'entry' ->> 'viewerId',
                e.data -> 'entry' ->> 'incidentRef', e.data -> 'entry' ->> 'type', regexp_replace(e.data -> 'entry' ->> 'at', '(\.[0-9]{6})[0-9]+', '\1')::timestamptz,
                e.data -> 'entry' ->> 'subject'
-        FROM {schema}.mt_events e
+        FROM {{schema}}.mt_events e
         WHERE e.stream_id = @stream AND e.version BETWEEN @from AND @to
         ON CONFLICT (id) DO UPDATE SET
             data = excluded.data, mt_last_modified = excluded.mt_last_modified, mt_version = excluded.mt_version,

@@ -3,6 +3,7 @@ using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
 using System.Text.Json;
+using System.Threading.Channels;
 using Marten;
 using Npgsql;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -24,7 +25,7 @@ public sealed record ChainVerification(long From, long To, long Checked, bool Ok
 public static class VerifyChain
 {
     public const int MaxRange = 1_000_000;
-    private const int Page = 5_000;
+    private const int Page = 10_000;
 
     public static RouteHandlerBuilder MapVerifyChain(this RouteGroupBuilder audit) =>
         audit.MapGet("/verify", HandleAsync)
@@ -77,11 +78,10 @@ public static class VerifyChain
     }
 
     /// <summary>
-    /// Checks <paramref name="from"/>..<paramref name="to"/> in one pass: one query streams each link
-    /// of the chain's event stream beside whether its query document (body and indexed columns) still
-    /// says the same; hashes are recomputed a page at a time on every core, and the links are
-    /// followed in order. The indexed time is compared with six digits of the entry's seven, cut as
-    /// Npgsql cuts them when Marten writes.
+    /// Checks <paramref name="from"/>..<paramref name="to"/> a page at a time: one query per page
+    /// gives each link of the chain's event stream beside whether its query document (body and
+    /// indexed columns) still says the same. The next page is read while this one's hashes are
+    /// recomputed on every core; the links are then followed in order.
     /// </summary>
     public static async Task<ChainVerification> VerifyAsync(IDocumentStore store, long from, long to, CancellationToken cancellationToken)
     {
@@ -90,85 +90,65 @@ public static class VerifyChain
             return new ChainVerification(from, to, 0, true, null, null);
         }
 
-        var schema = store.Options.Events.DatabaseSchemaName;
-        await using var connection = store.Storage.Database.CreateConnection();
-        await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand($"""
-            SELECT e.version, (e.data -> 'entry')::text,
-                   d.id IS NOT NULL,
-                   d.data = e.data -> 'entry'
-                   AND d.type IS NOT DISTINCT FROM e.data -> 'entry' ->> 'type'
-                   AND d.subject IS NOT DISTINCT FROM e.data -> 'entry' ->> 'subject'
-                   AND d.camera_id IS NOT DISTINCT FROM e.data -> 'entry' ->> 'cameraId'
-                   AND d.officer_id IS NOT DISTINCT FROM e.data -> 'entry' ->> 'officerId'
-                   AND d.viewer_id IS NOT DISTINCT FROM e.data -> 'entry' ->> 'viewerId'
-                   AND d.incident_ref IS NOT DISTINCT FROM e.data -> 'entry' ->> 'incidentRef'
-                   AND d.at IS NOT DISTINCT FROM regexp_replace(e.data -> 'entry' ->> 'at', '(\.[0-9]{6})[0-9]+', '\1')::timestamptz
-            FROM {schema}.mt_events e
-            LEFT JOIN {schema}.mt_doc_auditentry d ON d.id = e.version
-            WHERE e.stream_id = @stream AND e.version BETWEEN @from AND @to
-            ORDER BY e.version
-            """, connection);
-        command.Parameters.AddWithValue("stream", AuditChain.StreamKey);
-        command.Parameters.AddWithValue("from", from);
-        command.Parameters.AddWithValue("to", to);
-        command.CommandTimeout = 0;
-
         var previous = from == 1 ? AuditHash.Genesis : await HashAtAsync(store, from - 1, cancellationToken);
-        var page = new List<Link>(Page);
         long expected = from, checkedCount = 0;
-        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken);
-        while (true)
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var pages = Channel.CreateBounded<List<Link>>(1);
+        var reading = ReadPagesAsync(store, from, to, pages.Writer, stop.Token);
+        try
         {
-            page.Clear();
-            while (page.Count < Page && await reader.ReadAsync(cancellationToken))
+            await foreach (var page in pages.Reader.ReadAllAsync(cancellationToken))
             {
-                page.Add(new Link(reader.GetInt64(0), reader.IsDBNull(1) ? "null" : reader.GetString(1), reader.GetBoolean(2), !reader.IsDBNull(3) && reader.GetBoolean(3)));
+                var entries = new AuditEntry?[page.Count];
+                var hashed = new bool[page.Count];
+                var documentsSame = new bool[page.Count];
+                Parallel.For(0, page.Count, i =>
+                {
+                    entries[i] = Entry(page[i].Json);
+                    hashed[i] = entries[i] is { } e && e.Id == page[i].Seq && e.ComputeHash() == e.Hash;
+                    documentsSame[i] = entries[i] is { } entry && page[i].Document is { } document && document.Matches(entry);
+                });
+
+                for (var i = 0; i < page.Count; i++)
+                {
+                    var seq = page[i].Seq;
+                    if (seq != expected)
+                    {
+                        break;
+                    }
+
+                    var problem = entries[i] is not { } entry ? "the chain's event stream holds no chain link here"
+                        : entry.PrevHash != previous ? "it does not link to the entry before"
+                        : !hashed[i] ? "its content does not match its hash"
+                        : page[i].Document is null ? "its query document is missing"
+                        : !documentsSame[i] ? "its query document differs from the chain"
+                        : null;
+                    if (problem is not null)
+                    {
+                        return new ChainVerification(from, to, checkedCount, false, seq, $"Entry {seq}: {problem}.");
+                    }
+
+                    previous = entries[i]!.Hash;
+                    expected++;
+                    checkedCount++;
+                }
+
+                if (expected <= page[^1].Seq)
+                {
+                    break;
+                }
             }
-
-            if (page.Count == 0)
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            try
             {
-                break;
+                await reading;
             }
-
-            var entries = new AuditEntry?[page.Count];
-            var hashed = new bool[page.Count];
-            Parallel.For(0, page.Count, i =>
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                try
-                {
-                    entries[i] = JsonSerializer.Deserialize<AuditEntry>(page[i].Json, EntryJson);
-                }
-                catch (JsonException)
-                {
-                    entries[i] = null;  // changed into something that is not a chain link: reported below
-                }
-
-                hashed[i] = entries[i] is { } e && e.Id == page[i].Seq && e.ComputeHash() == e.Hash;
-            });
-
-            for (var i = 0; i < page.Count; i++)
-            {
-                var (seq, _, hasDocument, documentSame) = page[i];
-                if (seq != expected)
-                {
-                    return new ChainVerification(from, to, checkedCount, false, expected, $"Entry {expected}: the chain's event stream has no entry here.");
-                }
-
-                var problem = entries[i] is null ? "the chain's event stream holds no chain link here"
-                    : entries[i]!.PrevHash != previous ? "it does not link to the entry before"
-                    : !hashed[i] ? "its content does not match its hash"
-                    : !hasDocument ? "its query document is missing"
-                    : !documentSame ? "its query document differs from the chain"
-                    : null;
-                if (problem is not null)
-                {
-                    return new ChainVerification(from, to, checkedCount, false, seq, $"Entry {seq}: {problem}.");
-                }
-
-                previous = entries[i]!.Hash;
-                expected++;
-                checkedCount++;
+                // Stopped early: a broken entry was found, or the caller went away.
             }
         }
 
@@ -176,6 +156,74 @@ public static class VerifyChain
             ? new ChainVerification(from, to, checkedCount, true, null, null)
             : new ChainVerification(from, to, checkedCount, false, expected, $"Entry {expected}: the chain's event stream has no entry here.");
     }
+
+    private static AuditEntry? Entry(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<AuditEntry>(json, EntryJson);
+        }
+        catch (JsonException)
+        {
+            return null;  // changed into something that is not a chain link
+        }
+    }
+
+    private static async Task ReadPagesAsync(IDocumentStore store, long from, long to, ChannelWriter<List<Link>> pages, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = store.Storage.Database.CreateConnection();
+            await connection.OpenAsync(cancellationToken);
+            var sql = PageSql(store.Options.Events.DatabaseSchemaName);
+            for (var pageFrom = from; pageFrom <= to; pageFrom += Page)
+            {
+                await using var command = new NpgsqlCommand(sql, connection);
+                command.Parameters.AddWithValue("stream", AuditChain.StreamKey);
+                command.Parameters.AddWithValue("from", pageFrom);
+                command.Parameters.AddWithValue("to", Math.Min(to, pageFrom + Page - 1));
+                var page = new List<Link>(Page);
+                await using (var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken))
+                {
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        page.Add(new Link(reader.GetInt64(0), reader.IsDBNull(1) ? "null" : reader.GetString(1), reader.IsDBNull(2) ? null : new Document(
+                            reader.GetBoolean(2), Text(reader, 3), Text(reader, 4), Text(reader, 5), Text(reader, 6), Text(reader, 7), Text(reader, 8),
+                            reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9))));
+                    }
+                }
+
+                if (page.Count == 0)
+                {
+                    break;
+                }
+
+                await pages.WriteAsync(page, cancellationToken);
+            }
+
+            pages.Complete();
+        }
+        catch (Exception e)
+        {
+            pages.Complete(e);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A page of links beside their documents: whether the document's body is the link's entry
+    /// (jsonb equality, in PostgreSQL), and the indexed columns queries read, compared here.
+    /// </summary>
+    private static string PageSql(string schema) => $$"""
+        SELECT e.version, (e.data -> 'entry')::text,
+               d.data = e.data -> 'entry', d.type, d.subject, d.camera_id, d.officer_id, d.viewer_id, d.incident_ref, d.at
+        FROM {{schema}}.mt_events e
+        LEFT JOIN {{schema}}.mt_doc_auditentry d ON d.id = e.version AND d.id BETWEEN @from AND @to
+        WHERE e.stream_id = @stream AND e.version BETWEEN @from AND @to
+        ORDER BY e.version
+        """;
+
+    private static string? Text(NpgsqlDataReader reader, int column) => reader.IsDBNull(column) ? null : reader.GetString(column);
 
     /// <summary>The chain's entries as Marten stores them (camelCase).</summary>
     private static readonly JsonSerializerOptions EntryJson = new(JsonSerializerDefaults.Web);
@@ -189,5 +237,15 @@ public static class VerifyChain
         return events.Select(e => e.Data).OfType<ChainLinked>().SingleOrDefault()?.Entry.Hash;
     }
 
-    private sealed record Link(long Seq, string Json, bool HasDocument, bool DocumentSame);
+    private sealed record Link(long Seq, string Json, Document? Document);
+
+    /// <summary>A query document as verification reads it: whether its body is the link's entry, and its indexed columns.</summary>
+    private sealed record Document(bool SameBody, string? Type, string? Subject, string? CameraId, string? OfficerId, string? ViewerId, string? IncidentRef, DateTimeOffset? At)
+    {
+        /// <summary>The time is compared to the microsecond: PostgreSQL keeps six digits of the entry's seven (Npgsql cuts the last).</summary>
+        public bool Matches(AuditEntry entry) =>
+            SameBody && Type == entry.Type && Subject == entry.Subject && CameraId == entry.CameraId && OfficerId == entry.OfficerId
+            && ViewerId == entry.ViewerId && IncidentRef == entry.IncidentRef
+            && At?.UtcTicks == entry.At.UtcTicks - entry.At.UtcTicks % 10;
+    }
 }
