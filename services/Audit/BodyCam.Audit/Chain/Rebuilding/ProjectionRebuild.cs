@@ -14,7 +14,7 @@ namespace BodyCam.Audit.Chain.Rebuilding;
 /// <summary>Where a rebuild is: which projection, how far, how fast.</summary>
 public sealed record RebuildStatus(
     string State, string? Projection, long Processed, long Total, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, double PerSecond, string? Error, string? StartedBy,
-    long Rewritten = 0)
+    long Rewritten = 0, bool Full = false)
 {
     public static readonly RebuildStatus Idle = new("idle", null, 0, 0, null, null, 0, null, null);
 }
@@ -34,7 +34,8 @@ public sealed class ProjectionRebuild(IDocumentStore store, TimeProvider time, I
 
     public RebuildStatus Status { get { lock (_gate) { return _status; } } }
 
-    public bool TryStart(string startedBy)
+    /// <param name="full">Rewrite every document, not only those that differ (after restoring the documents from a backup one does not trust, say).</param>
+    public bool TryStart(string startedBy, bool full = false)
     {
         lock (_gate)
         {
@@ -43,14 +44,14 @@ public sealed class ProjectionRebuild(IDocumentStore store, TimeProvider time, I
                 return false;
             }
 
-            _status = new RebuildStatus("running", "audit-entries", 0, 0, time.GetUtcNow(), null, 0, null, startedBy);
+            _status = new RebuildStatus("running", "audit-entries", 0, 0, time.GetUtcNow(), null, 0, null, startedBy, Full: full);
         }
 
-        _ = Task.Run(RunAsync);
+        _ = Task.Run(() => RunAsync(full));
         return true;
     }
 
-    private async Task RunAsync()
+    private async Task RunAsync(bool full)
     {
         var clock = Stopwatch.StartNew();
         try
@@ -72,7 +73,7 @@ public sealed class ProjectionRebuild(IDocumentStore store, TimeProvider time, I
                 for (long from = 1; from <= total; from += Page)
                 {
                     var to = Math.Min(total, from + Page - 1);
-                    await using var command = new NpgsqlCommand(RebuildPageSql(schema), connection) { CommandTimeout = 0 };
+                    await using var command = new NpgsqlCommand(RebuildPageSql(schema, full), connection) { CommandTimeout = 0 };
                     command.Parameters.AddWithValue("stream", AuditChain.StreamKey);
                     command.Parameters.AddWithValue("from", from);
                     command.Parameters.AddWithValue("to", to);
@@ -119,10 +120,11 @@ public sealed class ProjectionRebuild(IDocumentStore store, TimeProvider time, I
     /// <summary>
     /// Projects a page of the chain's links into query documents: the document is the link's entry,
     /// and the indexed columns are read from it. A document already equal to its projection is left
-    /// alone (no write, no dead row); one that differs, or is missing, is written. The time keeps
-    /// six digits of its seven, cut as Npgsql cuts them when Marten writes (a plain cast would round).
+    /// alone (no write, no dead row) unless the rebuild is <paramref name="full"/>; one that differs,
+    /// or is missing, is written. The time keeps six digits of its seven, cut as Npgsql cuts them
+    /// when Marten writes (a plain cast would round).
     /// </summary>
-    private static string RebuildPageSql(string schema) => $$"""
+    private static string RebuildPageSql(string schema, bool full) => $$"""
         INSERT INTO {{schema}}.mt_doc_auditentry AS d
             (id, data, mt_last_modified, mt_version, mt_dotnet_type, camera_id, officer_id, viewer_id, incident_ref, type, at, subject)
         SELECT e.version, e.data -> 'entry', transaction_timestamp(), gen_random_uuid(), @type,
@@ -136,9 +138,11 @@ public sealed class ProjectionRebuild(IDocumentStore store, TimeProvider time, I
             mt_dotnet_type = excluded.mt_dotnet_type, camera_id = excluded.camera_id, officer_id = excluded.officer_id,
             viewer_id = excluded.viewer_id, incident_ref = excluded.incident_ref, type = excluded.type, at = excluded.at,
             subject = excluded.subject
+        {{(full ? "" : """
         WHERE (d.data, d.mt_dotnet_type, d.camera_id, d.officer_id, d.viewer_id, d.incident_ref, d.type, d.at, d.subject)
             IS DISTINCT FROM (excluded.data, excluded.mt_dotnet_type, excluded.camera_id, excluded.officer_id, excluded.viewer_id,
                               excluded.incident_ref, excluded.type, excluded.at, excluded.subject)
+        """)}}
         """;
 
     private void Update(Func<RebuildStatus, RebuildStatus> change)
@@ -158,13 +162,13 @@ public static class RebuildProjections
 {
     public static void MapRebuildProjections(this RouteGroupBuilder audit)
     {
-        audit.MapPost("/rebuild", (HttpContext http, ProjectionRebuild rebuild) =>
-                rebuild.TryStart(http.User.ActorId())
+        audit.MapPost("/rebuild", (HttpContext http, ProjectionRebuild rebuild, bool? full) =>
+                rebuild.TryStart(http.User.ActorId(), full ?? false)
                     ? Results.Accepted("/api/audit/rebuild", rebuild.Status)
                     : Problem.Conflict("A rebuild is already running; follow it at GET /api/audit/rebuild."))
             .RequireRoles(Roles.Admin)
             .WithName("RebuildAuditProjections")
-            .WithSummary("Rebuild every audit projection from the event streams (the chain is never written).");
+            .WithSummary("Rebuild every audit projection from the event streams (the chain is never written); ?full=true rewrites every document, not only those that differ.");
         audit.MapGet("/rebuild", (ProjectionRebuild rebuild) => TypedResults.Ok(rebuild.Status))
             .RequireRoles(Roles.Admin, Roles.Compliance)
             .WithName("AuditRebuildProgress")

@@ -4,6 +4,7 @@ using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
 using Marten;
+using Npgsql;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BodyCam.Audit.Events.Querying;
@@ -61,52 +62,75 @@ public static class QueryEvents
         }
 
         var take = limit ?? DefaultLimit;
-        IQueryable<AuditEntry> query = session.Query<AuditEntry>();
-        if (after is { } cursor)
-        {
-            query = query.Where(e => e.Id > cursor);
-        }
-
-        if (cameraId is not null)
-        {
-            query = query.Where(e => e.CameraId == cameraId);
-        }
-
-        if (officerId is not null)
-        {
-            query = query.Where(e => e.OfficerId == officerId);
-        }
-
-        if (viewerId is not null)
-        {
-            query = query.Where(e => e.ViewerId == viewerId);
-        }
-
-        if (incidentRef is not null)
-        {
-            query = query.Where(e => e.IncidentRef == incidentRef);
-        }
-
-        if (type is not null)
-        {
-            query = query.Where(e => e.Type == type);
-        }
-
-        if (from is { } start)
-        {
-            query = query.Where(e => e.At >= start);
-        }
-
-        if (to is { } end)
-        {
-            query = query.Where(e => e.At <= end);
-        }
-
-        var entries = await query.OrderBy(e => e.Id).Take(take + 1).ToListAsync(cancellationToken);
+        var entries = await FindAsync(session.DocumentStore, cameraId, officerId, viewerId, incidentRef, type, from, to, after ?? 0, take + 1, cancellationToken);
         var page = entries.Take(take)
             .Select(e => new AuditEventView(e.Id, e.At, e.RecordedAt, e.Type, e.MessageId, e.ActorId, e.Subject,
                 JsonDocument.Parse(e.Data).RootElement, e.Hash, e.PrevHash))
             .ToList();
         return TypedResults.Ok(new AuditEventPage(page, entries.Count > take ? page[^1].Seq : null));
     }
+
+    /// <summary>
+    /// The entries after <paramref name="after"/> that pass every filter, in chain order. Paging by
+    /// viewer or by type reads the (column, seq) index from the cursor on, as a row comparison: with
+    /// a plain "type = X AND seq > N" PostgreSQL walks the sequence index instead and, where X is
+    /// sparse, reads a long way for its hundred rows.
+    /// </summary>
+    private static async Task<List<AuditEntry>> FindAsync(IDocumentStore store, string? cameraId, string? officerId, string? viewerId, string? incidentRef,
+        string? type, DateTimeOffset? from, DateTimeOffset? to, long after, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand { Connection = connection };
+        var where = new List<string>();
+        void Filter(string condition, string name, object value)
+        {
+            where.Add(condition);
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        var leading = viewerId is not null ? ("viewer_id", viewerId)
+            : type is not null && cameraId is null && officerId is null && incidentRef is null ? ("type", type)
+            : ((string Column, string Value)?)null;
+        if (leading is var (column, value))
+        {
+            Filter($"(d.{column}, d.id) > (@lead, @after) AND d.{column} <= @lead", "lead", value);
+        }
+        else
+        {
+            where.Add("d.id > @after");
+        }
+
+        command.Parameters.AddWithValue("after", after);
+        var filters = new (bool Applies, string Condition, string Name, object? Value)[]
+        {
+            (cameraId is not null, "d.camera_id = @camera", "camera", cameraId),
+            (officerId is not null, "d.officer_id = @officer", "officer", officerId),
+            (viewerId is not null && leading is null, "d.viewer_id = @viewer", "viewer", viewerId),
+            (incidentRef is not null, "d.incident_ref = @incident", "incident", incidentRef),
+            (type is not null && leading?.Column != "type", "d.type = @type", "type", type),
+            // PostgreSQL takes times in UTC only.
+            (from is not null, "d.at >= @from", "from", from?.ToUniversalTime()),
+            (to is not null, "d.at <= @to", "to", to?.ToUniversalTime()),
+        };
+        foreach (var (_, condition, name, filterValue) in filters.Where(f => f.Applies))
+        {
+            Filter(condition, name, filterValue!);
+        }
+
+        command.Parameters.AddWithValue("limit", limit);
+        var order = leading is var (orderBy, _) ? $"d.{orderBy}, d.id" : "d.id";
+        command.CommandText = $"SELECT d.data::text FROM {store.Options.DatabaseSchemaName}.mt_doc_auditentry d WHERE {string.Join(" AND ", where)} ORDER BY {order} LIMIT @limit";
+
+        var entries = new List<AuditEntry>(limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            entries.Add(JsonSerializer.Deserialize<AuditEntry>(reader.GetString(0), EntryJson)!);
+        }
+
+        return entries;
+    }
+
+    private static readonly JsonSerializerOptions EntryJson = new(JsonSerializerDefaults.Web);
 }
