@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -27,6 +28,8 @@ public sealed class AuditChain(IDocumentStore store, TimeProvider time, IMeterFa
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(MaxBatch * 4) { SingleReader = true });
     private readonly Counter<long> _recorded = meters.Create("audit").CreateCounter<long>("bodycam.audit.recorded", description: "Events appended to the audit chain");
     private readonly Counter<long> _duplicates = meters.Create("audit").CreateCounter<long>("bodycam.audit.duplicates_dropped", description: "Deliveries of events already in the chain, dropped");
+    private readonly Histogram<int> _batchSize = meters.Create("audit").CreateHistogram<int>("bodycam.audit.batch_size", description: "Events per transaction of the chain's writer");
+    private readonly Histogram<double> _writeSeconds = meters.Create("audit").CreateHistogram<double>("bodycam.audit.write_duration", "s", "How long one transaction of the chain's writer takes");
     private (long Seq, string Hash)? _head;
 
     /// <summary>Records an event in the chain; completes once it is stored (or was already).</summary>
@@ -50,7 +53,10 @@ public sealed class AuditChain(IDocumentStore store, TimeProvider time, IMeterFa
 
             try
             {
+                var started = Stopwatch.GetTimestamp();
                 await WriteAsync(batch, stoppingToken);
+                _writeSeconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                _batchSize.Record(batch.Count);
                 batch.ForEach(p => p.Stored.TrySetResult());
             }
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
@@ -99,7 +105,7 @@ public sealed class AuditChain(IDocumentStore store, TimeProvider time, IMeterFa
             var entry = Link(seq + 1, hash, pending.MessageId, pending.Message);
             entries.Add(entry);
             (seq, hash) = (entry.Id, entry.Hash);
-            session.Store(entry);
+            session.Insert(entry);
             session.Insert(new HandledMessage(entry.MessageId, entry.Type, entry.RecordedAt));
         }
 
