@@ -19,6 +19,9 @@ public static class MessageBusDefaults
         {
             // Queues are named for the service that owns them: ingest-camera-registered, audit-…
             x.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(ServicePrefix(builder), false));
+            // MassTransit otherwise reports the host and its endpoints to usage-tracking.masstransit.io:
+            // nothing about a force's systems leaves its network.
+            x.DisableUsageTelemetry();
             consumers?.Invoke(x);
             x.UsingRabbitMq((context, cfg) =>
             {
