@@ -368,14 +368,17 @@ public sealed class AuthorisationTests(BodyCamSystem system)
         Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
         using var compliance = await system.ClientForAsync("compliance1");
 
+        // Audit records facts as they arrive, and facts about one grant may arrive a moment apart:
+        // wait for the whole story, then check it is told in order.
+        string[] story = ["RecordingStarted", "TelemetryReported", "ViewRequestDecided", "ViewRequestApproved", "GrantRevoked"];
         var timeline = await Eventually.Async(async () =>
         {
             var answer = await compliance.GetFromJsonAsync<JsonElement>($"api/audit/timeline?incidentRef={incident}");
-            return answer.GetProperty("items").EnumerateArray().Any(i => i.GetProperty("type").GetString() == "GrantRevoked") ? (object)answer : null;
-        }, what: "the revocation in the incident's timeline");
+            var types = answer.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("type").GetString()).ToHashSet();
+            return story.All(types.Contains) ? (object)answer : null;
+        }, what: "the whole story in the incident's timeline");
         var items = ((JsonElement)timeline).GetProperty("items").EnumerateArray().ToList();
 
-        string[] story = ["RecordingStarted", "TelemetryReported", "ViewRequestDecided", "ViewRequestApproved", "GrantRevoked"];
         var positions = story.Select(type => items.FindIndex(i => i.GetProperty("type").GetString() == type)).ToList();
         Assert.All(positions.Zip(story), p => Assert.True(p.First >= 0, $"{p.Second} is missing from the timeline"));
         Assert.Equal(positions.Order(), positions);

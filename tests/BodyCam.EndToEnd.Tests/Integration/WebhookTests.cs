@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using BodyCam.Testing;
 using CloudNative.CloudEvents.Extensions;
+using MassTransit;
 using Xunit;
 
 namespace BodyCam.EndToEnd.Tests.Integration;
@@ -166,6 +167,51 @@ public sealed class WebhookTests(BodyCamSystem system)
             return list!.Length >= 1 ? list : null;
         }, what: "the unreachable receiver's first dead letter");
         Assert.Contains("could not be reached", letters[0].GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task A_camera_whose_positions_arrive_before_its_assignment_enters_the_incidents_area_when_assigned()
+    {
+        var here = Spot.Random();
+        var incident = $"INC-{Guid.NewGuid():N}"[..16];
+        await using var receiver = await WebhookReceiver.StartAsync();
+        using var cad = await system.CadAsync();
+        await cad.SubscribeAsync(receiver, ["uk.police.bodycam.operation.entered"], new { incidentRef = incident });
+        using var control = await system.ClientForAsync("control1");
+        double[][] ring = [[here.Lon, here.Lat], [here.Lon + 0.01, here.Lat], [here.Lon + 0.01, here.Lat + 0.01], [here.Lon, here.Lat + 0.01], [here.Lon, here.Lat]];
+        using var opened = await control.PostAsJsonAsync("api/location/operations",
+            new { name = "Derby day", kind = "football", area = new { type = "Polygon", coordinates = new[] { ring } }, incidentRef = incident });
+        Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
+        await Eventually.Async(() => IncidentKnownAsync(cad, incident), what: "integration to know the operation");
+
+        // Facts from different subjects may arrive in either order: here the position comes first,
+        // published as ingest would, then the assignment.
+        var cameraId = Api.NewCameraId();
+        var inside = here.Offset(0.005, 0.005);
+        var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
+        {
+            cfg.Host(new Uri(system.RabbitMq));
+            cfg.Publish<BodyCam.Contracts.IIntegrationEvent>(p => p.Exclude = true);
+        });
+        await bus.StartAsync();
+        try
+        {
+            var now = DateTimeOffset.UtcNow;
+            await bus.Publish(new BodyCam.Contracts.Telemetry.TelemetryReported(cameraId,
+                [new BodyCam.Contracts.Telemetry.TelemetrySample(now, inside.Lat, inside.Lon, 5, null, null, 80)], cameraId, now, Guid.NewGuid()));
+            await bus.Publish(new BodyCam.Contracts.Cameras.CameraAssigned(cameraId, "officer-late", "B-LATE", "B", "supervisor1", now.AddSeconds(1), Guid.NewGuid()));
+        }
+        finally
+        {
+            await bus.StopAsync();
+        }
+
+        var entered = await Eventually.Async(() => Task.FromResult(receiver.Accepted.FirstOrDefault(e => e.Subject == cameraId)), what: "the officer entering the area on assignment");
+        Assert.Equal("uk.police.bodycam.operation.entered", entered.Type);
+        var data = (JsonElement)entered.Data!;
+        Assert.Equal(incident, data.GetProperty("incidentRef").GetString());
+        Assert.Equal("officer-late", data.GetProperty("camera").GetProperty("officerId").GetString());
+        Assert.All(receiver.All, r => Assert.True(r.SignatureValid, r.SignatureError));
     }
 
     private static async Task<object?> IncidentKnownAsync(HttpClient cad, string incident)

@@ -44,12 +44,34 @@ public abstract class FactConsumer<TFact>(IDocumentStore store, TimeProvider tim
     protected override void Committed(ConsumeContext<TFact> context) => signal.Pulse();
 }
 
+/// <summary>
+/// An officer takes a camera. Facts about different subjects may arrive in either order: a camera
+/// whose first positions came before its assignment is already somewhere, and if that is inside an
+/// operation's area the officer has entered it now.
+/// </summary>
 public sealed class CameraAssignedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
     : FactConsumer<CameraAssigned>(store, time, feed, signal)
 {
-    protected override Task Handle(ConsumeContext<CameraAssigned> context, IDocumentSession session) =>
-        ChangeCameraAsync(context, session, context.Message.CameraId, context.Message.OccurredAt, EventTypes.CameraAssigned,
-            c => c with { OfficerId = context.Message.OfficerId, Callsign = context.Message.Callsign, Command = context.Message.Command });
+    protected override async Task Handle(ConsumeContext<CameraAssigned> context, IDocumentSession session)
+    {
+        var m = context.Message;
+        var camera = await CameraAsync(session, m.CameraId, context.CancellationToken) with { OfficerId = m.OfficerId, Callsign = m.Callsign, Command = m.Command };
+        List<OperationArea> entered = [];
+        if (camera is { Lat: { } lat, Lon: { } lon })
+        {
+            var areas = await session.Query<OperationArea>().ToListAsync(context.CancellationToken);
+            entered = [.. areas.Where(a => a.Contains(lat, lon) && camera.Operations.All(o => o.Id != a.Id))];
+            camera = camera with { InOperations = [.. camera.Operations, .. entered] };
+        }
+
+        session.Store(camera);
+        await Feed.AppendAsync(session, EventId(context), EventTypes.CameraAssigned, camera, m.CameraId, m.OccurredAt, camera.Describe(), context.CancellationToken);
+        foreach (var area in entered)
+        {
+            await Feed.AppendAsync(session, EventId(context, $"entered-{area.Id}"), EventTypes.OperationEntered, camera, m.CameraId, m.OccurredAt,
+                new { camera = camera.Describe(), operationId = area.Id, name = area.Name, incidentRef = area.IncidentRef }, context.CancellationToken);
+        }
+    }
 }
 
 public sealed class CameraDockedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
@@ -184,8 +206,15 @@ public sealed class TelemetryFact(IDocumentStore store, TimeProvider time, FeedW
         var m = context.Message;
         var latest = m.Samples.MaxBy(s => s.At);
         var camera = await CameraAsync(session, m.CameraId, context.CancellationToken);
-        if (latest is null || camera.OfficerId is null || (camera.PositionAt is { } known && known >= latest.At))
+        if (latest is null || (camera.PositionAt is { } known && known >= latest.At))
         {
+            return;
+        }
+
+        if (camera.OfficerId is null)
+        {
+            // Nobody's yet (the assignment may still be on its way): keep where it is, say nothing.
+            session.Store(camera with { Lat = latest.Lat, Lon = latest.Lon, PositionAt = latest.At });
             return;
         }
 
