@@ -21,6 +21,9 @@ public sealed record AuditEntry(
     string PrevHash,
     string Hash)
 {
+    /// <summary>Entries as Marten stores them (camelCase), for code that reads the tables with plain SQL.</summary>
+    public static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web);
+
     /// <summary>The hash this entry's content should have.</summary>
     public string ComputeHash() => AuditHash.Compute(Id, PrevHash, At, Type, MessageId, ActorId, Subject, Data);
 }

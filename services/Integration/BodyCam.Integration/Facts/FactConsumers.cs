@@ -38,6 +38,15 @@ public abstract class FactConsumer<TFact>(IDocumentStore store, TimeProvider tim
         await Feed.AppendAsync(session, EventId(context), type, camera, cameraId, at, data?.Invoke(camera) ?? camera.Describe(), context.CancellationToken);
     }
 
+    /// <summary>
+    /// An officer entering or leaving an operation's area: matched to subscriptions as
+    /// <paramref name="matched"/> (for leaving, the camera still inside), described as <paramref name="described"/>.
+    /// </summary>
+    protected Task MembershipAsync(ConsumeContext context, IDocumentSession session, string part, string type,
+        CameraState matched, CameraState described, OperationArea area, DateTimeOffset at) =>
+        Feed.AppendAsync(session, EventId(context, part), type, matched, described.Id, at,
+            new { camera = described.Describe(), operationId = area.Id, name = area.Name, incidentRef = area.IncidentRef }, context.CancellationToken);
+
     protected static string EventId(ConsumeContext context, string? part = null) =>
         part is null ? context.MessageId!.Value.ToString() : $"{context.MessageId}-{part}";
 
@@ -68,8 +77,7 @@ public sealed class CameraAssignedFact(IDocumentStore store, TimeProvider time, 
         await Feed.AppendAsync(session, EventId(context), EventTypes.CameraAssigned, camera, m.CameraId, m.OccurredAt, camera.Describe(), context.CancellationToken);
         foreach (var area in entered)
         {
-            await Feed.AppendAsync(session, EventId(context, $"entered-{area.Id}"), EventTypes.OperationEntered, camera, m.CameraId, m.OccurredAt,
-                new { camera = camera.Describe(), operationId = area.Id, name = area.Name, incidentRef = area.IncidentRef }, context.CancellationToken);
+            await MembershipAsync(context, session, $"entered-{area.Id}", EventTypes.OperationEntered, camera, camera, area, m.OccurredAt);
         }
     }
 }
@@ -173,8 +181,7 @@ public sealed class OperationOpenedFact(IDocumentStore store, TimeProvider time,
         {
             var moved = camera with { InOperations = [.. camera.Operations, area] };
             session.Store(moved);
-            await Feed.AppendAsync(session, EventId(context, camera.Id), EventTypes.OperationEntered, moved, camera.Id, m.OccurredAt,
-                new { camera = moved.Describe(), operationId = area.Id, name = area.Name, incidentRef = area.IncidentRef }, context.CancellationToken);
+            await MembershipAsync(context, session, camera.Id, EventTypes.OperationEntered, moved, moved, area, m.OccurredAt);
         }
     }
 }
@@ -223,14 +230,12 @@ public sealed class TelemetryFact(IDocumentStore store, TimeProvider time, FeedW
         var moved = camera with { Lat = latest.Lat, Lon = latest.Lon, PositionAt = latest.At, InOperations = inside };
         foreach (var left in camera.Operations.Where(o => inside.All(i => i.Id != o.Id)))
         {
-            await Feed.AppendAsync(session, EventId(context, $"left-{left.Id}"), EventTypes.OperationLeft, camera, m.CameraId, latest.At,
-                new { camera = moved.Describe(), operationId = left.Id, name = left.Name, incidentRef = left.IncidentRef }, context.CancellationToken);
+            await MembershipAsync(context, session, $"left-{left.Id}", EventTypes.OperationLeft, camera, moved, left, latest.At);
         }
 
         foreach (var entered in inside.Where(i => camera.Operations.All(o => o.Id != i.Id)))
         {
-            await Feed.AppendAsync(session, EventId(context, $"entered-{entered.Id}"), EventTypes.OperationEntered, moved, m.CameraId, latest.At,
-                new { camera = moved.Describe(), operationId = entered.Id, name = entered.Name, incidentRef = entered.IncidentRef }, context.CancellationToken);
+            await MembershipAsync(context, session, $"entered-{entered.Id}", EventTypes.OperationEntered, moved, moved, entered, latest.At);
         }
 
         if (camera.PositionSentAt is null || latest.At - camera.PositionSentAt >= _interval)

@@ -161,7 +161,7 @@ public static class VerifyChain
     {
         try
         {
-            return JsonSerializer.Deserialize<AuditEntry>(json, EntryJson);
+            return JsonSerializer.Deserialize<AuditEntry>(json, AuditEntry.Json);
         }
         catch (JsonException)
         {
@@ -224,9 +224,6 @@ public static class VerifyChain
         """;
 
     private static string? Text(NpgsqlDataReader reader, int column) => reader.IsDBNull(column) ? null : reader.GetString(column);
-
-    /// <summary>The chain's entries as Marten stores them (camelCase).</summary>
-    private static readonly JsonSerializerOptions EntryJson = new(JsonSerializerDefaults.Web);
 
     private static async Task<string?> HashAtAsync(IDocumentStore store, long seq, CancellationToken cancellationToken)
     {

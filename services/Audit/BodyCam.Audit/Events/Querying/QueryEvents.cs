@@ -126,11 +126,9 @@ public static class QueryEvents
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            entries.Add(JsonSerializer.Deserialize<AuditEntry>(reader.GetString(0), EntryJson)!);
+            entries.Add(JsonSerializer.Deserialize<AuditEntry>(reader.GetString(0), AuditEntry.Json)!);
         }
 
         return entries;
     }
-
-    private static readonly JsonSerializerOptions EntryJson = new(JsonSerializerDefaults.Web);
 }
