@@ -63,7 +63,8 @@ public sealed class ProjectionRebuild(IDocumentStore store, TimeProvider time, I
             }
 
             // Each page is one statement in PostgreSQL: the documents are projected from the chain's
-            // links where they lie, and only those that differ (or are missing) are written.
+            // links where they lie, and only those that differ (or are missing) are written, unless
+            // the rebuild is full.
             var total = Status.Total;
             var schema = store.Options.Events.DatabaseSchemaName;
             long rewritten = 0;
