@@ -29,6 +29,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process id, for reading its CPU time from /proc.</summary>
+    public int Pid => _process.Id;
+
     public string Output
     {
         get

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Numerics;
 
 namespace BodyCam.Streaming.Media;
 
@@ -86,8 +88,14 @@ public sealed class Fragment
         uint sequence = 0;
         bool? keyframe = null;
         var duration = TimeSpan.Zero;
+        var trafs = 0;
         foreach (var box in Mp4Box.Children(buffer, 8, moofEnd))
         {
+            if (box.Type == BoxType.Traf && ++trafs > init.Tracks.Count)
+            {
+                throw new MediaRejectedException(MediaProblem.BadBox, $"A moof box has more track fragments than the {init.Tracks.Count} tracks of the init segment.");
+            }
+
             if (box.Type == BoxType.Mfhd && box.End - box.PayloadStart >= 8)
             {
                 sequence = BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(box.PayloadStart + 4));
@@ -98,7 +106,13 @@ public sealed class Fragment
                 if (run.Track.IsVideo || keyframe is null)
                 {
                     keyframe = run.Track.IsVideo ? run.StartsWithSync : keyframe ?? (init.Video is null && run.StartsWithSync);
-                    duration = TimeSpan.FromSeconds((double)run.Duration / run.Track.Timescale);
+                    var seconds = (double)run.Duration / run.Track.Timescale;
+                    if (seconds > MaxFragmentSeconds)
+                    {
+                        throw new MediaRejectedException(MediaProblem.BadBox, $"A fragment claims {seconds:0} seconds of media; a live fragment holds at most {MaxFragmentSeconds}.");
+                    }
+
+                    duration = TimeSpan.FromSeconds(seconds);
                 }
             }
         }
@@ -110,6 +124,12 @@ public sealed class Fragment
 
         return new Fragment(buffer, length, sequence, keyframe.Value, duration, receivedTimestamp);
     }
+
+    /// <summary>The most samples one track run may claim: a 200 ms fragment holds tens; a two-second one at 60 fps, 120.</summary>
+    public const uint MaxSamplesPerRun = 10_000;
+
+    /// <summary>The most media one fragment may claim to hold, in seconds.</summary>
+    public const int MaxFragmentSeconds = 60;
 
     private static (TrackInfo Track, bool StartsWithSync, ulong Duration) ReadTrackRun(byte[] buffer, Mp4Box traf, InitSegment init, Timeline timeline)
     {
@@ -165,23 +185,31 @@ public sealed class Fragment
                 }
 
                 var perSample = ((flags & 0x100) != 0 ? 4 : 0) + ((flags & 0x200) != 0 ? 4 : 0) + ((flags & 0x400) != 0 ? 4 : 0) + ((flags & 0x800) != 0 ? 4 : 0);
-                if (count > 0 && (long)count * perSample > p.Length - at)
+                // Counts are checked against the bytes that hold them and against a cap, before any
+                // loop: a trun claiming four billion samples of no size must cost nothing.
+                if (count > MaxSamplesPerRun)
+                {
+                    throw new MediaRejectedException(MediaProblem.BadBox, $"A trun box claims {count} samples, more than the {MaxSamplesPerRun} a live fragment may hold.");
+                }
+
+                if ((long)count * perSample > p.Length - at)
                 {
                     throw new MediaRejectedException(MediaProblem.BadBox, $"A trun box claims {count} samples, more than it holds.");
                 }
 
-                for (var i = 0; i < count; i++)
+                if ((flags & 0x100) == 0)
                 {
-                    var sample = p.Slice(at + (i * perSample));
+                    duration += (ulong)count * defaultDuration;
+                }
+
+                for (var i = 0; perSample > 0 && i < (int)count; i++)
+                {
+                    var sample = p.Slice(at + (i * perSample), perSample);
                     var field = 0;
                     if ((flags & 0x100) != 0)
                     {
                         duration += BinaryPrimitives.ReadUInt32BigEndian(sample);
                         field += 4;
-                    }
-                    else
-                    {
-                        duration += defaultDuration;
                     }
 
                     field += (flags & 0x200) != 0 ? 4 : 0;
@@ -189,11 +217,6 @@ public sealed class Fragment
                     {
                         firstFlags ??= BinaryPrimitives.ReadUInt32BigEndian(sample[field..]);
                     }
-                }
-
-                if (perSample == 0)
-                {
-                    duration = (ulong)count * defaultDuration;
                 }
             }
         }
@@ -223,15 +246,94 @@ public sealed class Fragment
 }
 
 /// <summary>
-/// Where fragment buffers come from and go back to. The shared pool keeps only a few arrays of each
-/// size per core; a stream window holds hundreds of fragments at once, so a dedicated pool that
-/// keeps them is what makes the steady state allocate nothing.
+/// Where fragment buffers come from and go back to. A stream window holds hundreds of fragments at
+/// once, and the shared pool keeps only a few arrays of each size per core, so fragments have a pool
+/// of their own. It keeps at most <see cref="BoundedBufferPool.RetainBytes"/> of returned buffers
+/// (what a steady load turns over), lets the rest go to the collector, and gives everything back when
+/// no camera is live: a burst of big fragments is not hoarded for ever.
 /// </summary>
 internal static class FragmentPool
 {
     public const int MaxFragmentBytes = 16 * 1024 * 1024;
 
-    public static readonly ArrayPool<byte> Buffers = ArrayPool<byte>.Create(MaxFragmentBytes, maxArraysPerBucket: 2048);
+    public static readonly BoundedBufferPool Buffers = new(MaxFragmentBytes, retainBytes: 64 * 1024 * 1024);
+}
+
+/// <summary>Buffers in power-of-two sizes, keeping no more than a set number of bytes of them.</summary>
+internal sealed class BoundedBufferPool : ArrayPool<byte>
+{
+    private const int SmallestShift = 12;
+    private readonly ConcurrentQueue<byte[]>[] _buckets;
+    private readonly int _largest;
+    private long _retained;
+
+    public BoundedBufferPool(int largest, long retainBytes)
+    {
+        _largest = largest;
+        RetainBytes = retainBytes;
+        _buckets = new ConcurrentQueue<byte[]>[BucketOf(largest) + 1];
+        for (var i = 0; i < _buckets.Length; i++)
+        {
+            _buckets[i] = new ConcurrentQueue<byte[]>();
+        }
+    }
+
+    /// <summary>How many bytes of returned buffers the pool may keep.</summary>
+    public long RetainBytes { get; set; }
+
+    /// <summary>Bytes held now for reuse (not those rented out).</summary>
+    public long Retained => Interlocked.Read(ref _retained);
+
+    public override byte[] Rent(int minimumLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(minimumLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(minimumLength, _largest);
+        var bucket = BucketOf(minimumLength);
+        if (_buckets[bucket].TryDequeue(out var array))
+        {
+            Interlocked.Add(ref _retained, -array.Length);
+            return array;
+        }
+
+        return GC.AllocateUninitializedArray<byte>(1 << (bucket + SmallestShift));
+    }
+
+    public override void Return(byte[] array, bool clearArray = false)
+    {
+        var bucket = BucketOf(array.Length);
+        if (array.Length != 1 << (bucket + SmallestShift) || bucket >= _buckets.Length)
+        {
+            return;
+        }
+
+        if (Interlocked.Add(ref _retained, array.Length) > RetainBytes)
+        {
+            Interlocked.Add(ref _retained, -array.Length);
+            return;
+        }
+
+        if (clearArray)
+        {
+            Array.Clear(array);
+        }
+
+        _buckets[bucket].Enqueue(array);
+    }
+
+    /// <summary>Lets every kept buffer go (when nothing is live).</summary>
+    public void Trim()
+    {
+        foreach (var bucket in _buckets)
+        {
+            while (bucket.TryDequeue(out var array))
+            {
+                Interlocked.Add(ref _retained, -array.Length);
+            }
+        }
+    }
+
+    private static int BucketOf(int length) =>
+        length <= 1 << SmallestShift ? 0 : BitOperations.Log2((uint)(length - 1)) + 1 - SmallestShift;
 }
 
 /// <summary>

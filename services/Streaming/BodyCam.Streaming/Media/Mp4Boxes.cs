@@ -130,6 +130,9 @@ public enum MediaProblem
 
     /// <summary>The body ended in the middle of a box.</summary>
     Truncated,
+
+    /// <summary>No keyframe came for longer than a live stream may go without one.</summary>
+    NoKeyframe,
 }
 
 public sealed class MediaRejectedException(MediaProblem problem, string message) : Exception(message)
@@ -143,6 +146,7 @@ public sealed class MediaRejectedException(MediaProblem problem, string message)
         MediaProblem.BoxTooLarge => "media-box-too-large",
         MediaProblem.BadBox => "media-bad-box",
         MediaProblem.BadOrder => "media-bad-order",
+        MediaProblem.NoKeyframe => "media-no-keyframe",
         _ => "media-truncated",
     };
 }

@@ -17,12 +17,24 @@ public sealed class PushReader(PipeReader body, int maxBoxBytes)
 
     public long BytesRead { get; private set; }
 
+    /// <summary>The most an init segment (ftyp + moov) may hold: a camera's is a few kilobytes.</summary>
+    public const int MaxInitBytes = 1024 * 1024;
+
+    /// <summary>How many boxes may come before the moov box (ftyp, free, a producer reference time…).</summary>
+    public const int MaxBoxesBeforeMoov = 16;
+
     /// <summary>Reads up to and including the init segment.</summary>
     public async Task<InitSegment> ReadInitAsync(CancellationToken cancellationToken)
     {
+        var boxes = 0;
         while (true)
         {
-            var (type, bytes) = await ReadBoxAsync(first: _ftyp is null, cancellationToken)
+            if (++boxes > MaxBoxesBeforeMoov)
+            {
+                throw new MediaRejectedException(MediaProblem.BadOrder, $"More than {MaxBoxesBeforeMoov} boxes came before the moov box.");
+            }
+
+            var (type, bytes) = await ReadBoxAsync(first: _ftyp is null, MaxInitBytes, cancellationToken)
                 ?? throw new MediaRejectedException(_ftyp is null ? MediaProblem.NotMp4 : MediaProblem.Truncated, "The body ended before the init segment (ftyp + moov) was complete.");
             if (_ftyp is null)
             {
@@ -32,10 +44,15 @@ public sealed class PushReader(PipeReader body, int maxBoxBytes)
 
             if (type == BoxType.Moov)
             {
+                if ((long)_ftyp.Length + bytes.Length > MaxInitBytes)
+                {
+                    throw new MediaRejectedException(MediaProblem.BoxTooLarge, $"The init segment is larger than the {MaxInitBytes} bytes allowed.");
+                }
+
                 var init = new byte[_ftyp.Length + bytes.Length];
                 _ftyp.CopyTo(init, 0);
                 bytes.CopyTo(init, _ftyp.Length);
-                return InitSegment.Parse(init, _ftyp.Length);
+                return Malformed.Guard(() => InitSegment.Parse(init, _ftyp.Length));
             }
 
             if (type == BoxType.Moof || type == BoxType.Mdat)
@@ -82,7 +99,7 @@ public sealed class PushReader(PipeReader body, int maxBoxBytes)
     {
         fragment = null;
         needed = 16;
-        if (!TryHeader(buffer, first: false, out var type, out var size, out _))
+        if (!TryHeader(buffer, first: false, maxBoxBytes, out var type, out var size, out _))
         {
             return false;
         }
@@ -90,8 +107,15 @@ public sealed class PushReader(PipeReader body, int maxBoxBytes)
         needed = size;
         if (type == BoxType.Moof)
         {
-            // The mdat must follow at once: the pair is one fragment, in one buffer.
-            if (!TryHeader(buffer.Slice(size), first: false, out var next, out var mdatSize, out _))
+            // The mdat must follow at once: the pair is one fragment, in one buffer. Until the whole
+            // moof and the mdat's header are in, there is nothing to look at yet.
+            if (buffer.Length < size + 8)
+            {
+                needed = size + 16;
+                return false;
+            }
+
+            if (!TryHeader(buffer.Slice(size), first: false, maxBoxBytes, out var next, out var mdatSize, out _))
             {
                 needed = size + 16;
                 return false;
@@ -120,9 +144,14 @@ public sealed class PushReader(PipeReader body, int maxBoxBytes)
                 buffer.Slice(0, length).CopyTo(pooled);
                 fragment = Fragment.Read(pooled, length, (int)size, init, timeline, Stopwatch.GetTimestamp());
             }
-            catch
+            catch (Exception e)
             {
                 FragmentPool.Buffers.Return(pooled);
+                if (Malformed.Explains(e))
+                {
+                    throw Malformed.Refusal(e);
+                }
+
                 throw;
             }
 
@@ -150,13 +179,13 @@ public sealed class PushReader(PipeReader body, int maxBoxBytes)
         return true;
     }
 
-    private async Task<(uint Type, byte[] Bytes)?> ReadBoxAsync(bool first, CancellationToken cancellationToken)
+    private async Task<(uint Type, byte[] Bytes)?> ReadBoxAsync(bool first, int limit, CancellationToken cancellationToken)
     {
         while (true)
         {
             var result = await body.ReadAsync(cancellationToken);
             var buffer = result.Buffer;
-            if (TryHeader(buffer, first, out var type, out var size, out _) && buffer.Length >= size)
+            if (TryHeader(buffer, first, limit, out var type, out var size, out _) && buffer.Length >= size)
             {
                 var bytes = buffer.Slice(0, size).ToArray();
                 Consume(ref buffer, size);
@@ -181,7 +210,7 @@ public sealed class PushReader(PipeReader body, int maxBoxBytes)
     }
 
     /// <summary>Reads a box header at the start of <paramref name="buffer"/> and checks it is one we can take.</summary>
-    private bool TryHeader(ReadOnlySequence<byte> buffer, bool first, out uint type, out long size, out int headerLength)
+    private static bool TryHeader(ReadOnlySequence<byte> buffer, bool first, int limit, out uint type, out long size, out int headerLength)
     {
         type = 0;
         size = 0;
@@ -222,9 +251,9 @@ public sealed class PushReader(PipeReader body, int maxBoxBytes)
             throw new MediaRejectedException(MediaProblem.BadBox, $"The '{Mp4Box.Name(type)}' box claims {size} bytes, less than its own header.");
         }
 
-        if (size > maxBoxBytes)
+        if (size > limit)
         {
-            throw new MediaRejectedException(MediaProblem.BoxTooLarge, $"The '{Mp4Box.Name(type)}' box claims {size} bytes, more than the {maxBoxBytes} allowed.");
+            throw new MediaRejectedException(MediaProblem.BoxTooLarge, $"The '{Mp4Box.Name(type)}' box claims {size} bytes, more than the {limit} allowed.");
         }
 
         return true;
@@ -235,4 +264,28 @@ public sealed class PushReader(PipeReader body, int maxBoxBytes)
         buffer = buffer.Slice(bytes);
         BytesRead += bytes;
     }
+}
+
+/// <summary>
+/// The last line of defence of the box readers: whatever a hostile box makes a reader trip over (an
+/// index past the end, an overflow) is a refusal of the media, never an unhandled 500.
+/// </summary>
+internal static class Malformed
+{
+    public static T Guard<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (Explains(e))
+        {
+            throw Refusal(e);
+        }
+    }
+
+    public static bool Explains(Exception e) => e is ArgumentException or IndexOutOfRangeException or OverflowException or InvalidOperationException;
+
+    public static MediaRejectedException Refusal(Exception e) =>
+        new(MediaProblem.BadBox, $"A box could not be read ({e.GetType().Name}).");
 }

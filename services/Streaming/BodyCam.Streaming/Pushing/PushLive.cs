@@ -67,8 +67,18 @@ public static class PushLive
         {
             var init = await reader.ReadInitAsync(http.RequestAborted);
             (stream, resumed) = await GoLiveAsync(cameraId, init, streams, records, actor, correlationId, time, configuration, http.RequestAborted);
+            var keyframes = new KeyframeWatch(
+                configuration.GetValue("Streaming:MaxKeyframeInterval", TimeSpan.FromSeconds(10)),
+                configuration.GetValue("Streaming:MaxBytesBetweenKeyframes", 64L * 1024 * 1024),
+                time);
             while (await reader.ReadFragmentAsync(stream.Init, stream.Timeline, http.RequestAborted) is { } fragment)
             {
+                if (keyframes.Check(fragment) is { } tooLong)
+                {
+                    fragment.Release();
+                    throw new MediaRejectedException(MediaProblem.NoKeyframe, tooLong);
+                }
+
                 stream.Publish(fragment);
                 fragments++;
             }
@@ -86,7 +96,7 @@ public static class PushLive
                 await streams.EndAsync(stream, rejected.Code, LiveRecords.System, correlationId);
             }
 
-            return StreamingProblems.Media(rejected.Code, rejected.Message);
+            return StreamingProblems.MediaRejected(rejected.Code, rejected.Message);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or BadHttpRequestException)
         {
@@ -121,5 +131,32 @@ public static class PushLive
         await records.WentLiveAsync(stream, actor, correlationId, cancellationToken);
         streams.Add(stream);
         return (stream, false);
+    }
+}
+
+/// <summary>
+/// A stream's memory is its window, and the window turns over only at keyframes: a camera that sends
+/// none for longer than a bound (in time or in bytes) is cut off, so no push can grow it for ever.
+/// </summary>
+internal sealed class KeyframeWatch(TimeSpan maxInterval, long maxBytes, TimeProvider time)
+{
+    private long _since = time.GetTimestamp();
+    private long _bytes;
+
+    /// <summary>Null while the camera keeps within the bounds; otherwise why it is cut off.</summary>
+    public string? Check(Fragment fragment)
+    {
+        if (fragment.StartsWithKeyframe)
+        {
+            _since = time.GetTimestamp();
+            _bytes = fragment.Length;
+            return null;
+        }
+
+        _bytes += fragment.Length;
+        var elapsed = time.GetElapsedTime(_since);
+        return elapsed > maxInterval || _bytes > maxBytes
+            ? $"No keyframe for {elapsed.TotalSeconds:0.#} s and {_bytes:N0} bytes; a live camera must send one at least every {maxInterval.TotalSeconds:0.#} s."
+            : null;
     }
 }
