@@ -69,6 +69,26 @@ public sealed class PolicyRulesTests
     }
 
     [Fact]
+    public void A_token_holding_compliance_beside_other_roles_never_watches_live()
+    {
+        var both = new Viewer("dual1", "control-room", null, null, ["control-room", "compliance"]);
+        var complianceFirst = new Viewer("dual2", "compliance", "B", "dual2", ["compliance", "supervisor"]);
+
+        Assert.Equal("compliance-never-watches", PolicyRules.Decide(Policy, both, RecordingB, new("watch-me-response", Reason, null, null)).Rule);
+        Assert.Equal("compliance-never-watches", PolicyRules.Decide(Policy, complianceFirst, RecordingB, new("incident-command", Reason, "INC-7", null)).Rule);
+    }
+
+    [Fact]
+    public void A_viewer_with_several_roles_acts_in_the_first_the_purpose_is_for()
+    {
+        var officerAndSupervisor = new Viewer("dual3", "officer", "B", "dual3", ["officer", "supervisor"]);
+
+        var decision = PolicyRules.Decide(Policy, officerAndSupervisor, RecordingB, new("incident-command", Reason, "INC-7", null));
+
+        Assert.Equal(Outcome.Granted, decision.Outcome);
+    }
+
+    [Fact]
     public void A_command_marked_for_approval_sends_every_request_for_its_cameras_to_a_supervisor()
     {
         var strict = Policy with { ApprovalRequiredForCommands = ["B"] };

@@ -100,7 +100,7 @@ public sealed class AuthorisationTests(BodyCamSystem system)
     }
 
     [Fact]
-    public async Task Unknown_cameras_and_officers_are_404_and_a_camera_not_recording_is_409_each_on_the_record()
+    public async Task Unknown_cameras_and_officers_are_404_and_a_camera_not_recording_is_a_403_denial_each_on_the_record()
     {
         var idle = await system.EnlistAsync();
         await Eventually.Async(() => system.KnownToAuthorisationAsync(idle.CameraId, recording: false), what: "authorisation to know the camera");
@@ -114,8 +114,12 @@ public sealed class AuthorisationTests(BodyCamSystem system)
         Assert.Equal("unknown-camera", (await unknownCamera.ProblemAsync()).GetProperty("rule").GetString());
         Assert.Equal(HttpStatusCode.NotFound, unknownOfficer.StatusCode);
         Assert.Equal("unknown-officer", (await unknownOfficer.ProblemAsync()).GetProperty("rule").GetString());
-        Assert.Equal(HttpStatusCode.Conflict, notRecording.StatusCode);
-        Assert.Equal("camera-not-recording", (await notRecording.ProblemAsync()).GetProperty("rule").GetString());
+        Assert.Equal(HttpStatusCode.Forbidden, notRecording.StatusCode);
+        var denial = await notRecording.ProblemAsync();
+        Assert.Equal("camera-not-recording", denial.GetProperty("rule").GetString());
+        Assert.Equal("denied", denial.GetProperty("decision").GetString());
+        Assert.False(string.IsNullOrEmpty(denial.GetProperty("explanation").GetString()));
+        Assert.False(string.IsNullOrEmpty(denial.GetProperty("policyVersion").GetString()));
         await AssertRefusalRecordedAsync(idle.CameraId, "camera-not-recording");
         await AssertRefusalRecordedAsync("CAM-NOBODY", "unknown-camera");
     }

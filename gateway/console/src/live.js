@@ -160,7 +160,8 @@ function play(cameraId, token) {
   if (!window.MediaSource) return playHls(video, cameraId, token);
 
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/live/${encodeURIComponent(cameraId)}/ws?access_token=${encodeURIComponent(token)}`);
+  // The stream token travels as a subprotocol, not in the URL (where proxies and histories keep it).
+  const socket = new WebSocket(`${scheme}://${location.host}/live/${encodeURIComponent(cameraId)}/ws`, ["bodycam.live", `bodycam.token.${token}`]);
   socket.binaryType = "arraybuffer";
   const media = new MediaSource();
   video.src = URL.createObjectURL(media);
@@ -242,12 +243,20 @@ function playHls(video, cameraId, token) {
   let stopped = false;
   import("./vendor/hls/hls.mjs").then(({ default: Hls }) => {
     if (stopped) return;
-    const url = `/live/${encodeURIComponent(cameraId)}/index.m3u8?access_token=${encodeURIComponent(token)}`;
+    const url = `/live/${encodeURIComponent(cameraId)}/index.m3u8`;
     if (!Hls.isSupported()) {
-      video.src = url; // Safari plays LL-HLS itself.
+      // Safari plays LL-HLS itself and cannot set headers: only there does the token go in the URL.
+      video.src = `${url}?access_token=${encodeURIComponent(token)}`;
       return;
     }
-    hls = new Hls({ lowLatencyMode: true });
+    // The playlist is asked for with the stream token as a bearer header; the parts and segments it
+    // names carry the session's short-lived key instead.
+    hls = new Hls({
+      lowLatencyMode: true,
+      xhrSetup: (xhr, requestUrl) => {
+        if (requestUrl.includes("index.m3u8")) xhr.setRequestHeader("Authorization", `Bearer ${token}`);
+      },
+    });
     hls.on(Hls.Events.MANIFEST_PARSED, () => { status.textContent = "Live (HLS)."; video.play().catch(() => {}); });
     hls.on(Hls.Events.ERROR, (_e, data) => {
       if (!data.fatal) return;

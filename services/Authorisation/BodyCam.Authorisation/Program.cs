@@ -1,6 +1,7 @@
 using BodyCam.Authorisation.Cameras;
 using BodyCam.Authorisation.Grants;
 using BodyCam.Authorisation.Grants.Approving;
+using BodyCam.Authorisation.Grants.Checking;
 using BodyCam.Authorisation.Grants.Expiring;
 using BodyCam.Authorisation.Grants.Extending;
 using BodyCam.Authorisation.Grants.Listing;
@@ -11,11 +12,13 @@ using BodyCam.Authorisation.Tokens;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.EventStore;
 using BodyCam.ServiceDefaults.Messaging;
+using BodyCam.ServiceDefaults.Security;
 using JasperFx.Events.Projections;
 using Marten;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("authorisation");
+builder.AddRefusalAudit();
 builder.AddEventStore("authorisation", options =>
 {
     options.Projections.Snapshot<ViewGrant>(SnapshotLifecycle.Inline);
@@ -44,5 +47,6 @@ var grants = authorisation.MapGroup("/grants");
 grants.MapListGrants();
 grants.MapExtendGrant();
 grants.MapRevokeGrant();
+grants.MapCheckGrant();
 
 app.Run();

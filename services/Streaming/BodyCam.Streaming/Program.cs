@@ -1,6 +1,7 @@
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.EventStore;
 using BodyCam.ServiceDefaults.Messaging;
+using BodyCam.ServiceDefaults.Security;
 using BodyCam.Streaming.Cameras;
 using BodyCam.Streaming.Grants;
 using BodyCam.Streaming.Listing;
@@ -12,6 +13,7 @@ using BodyCam.Streaming.Viewing.Hls;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("streaming");
+builder.AddRefusalAudit();
 builder.AddEventStore("streaming");
 builder.Services.AddSingleton<CameraBook>();
 builder.Services.AddSingleton<GrantBook>();
@@ -20,6 +22,8 @@ builder.Services.AddSingleton<LiveStreams>();
 builder.Services.AddSingleton<ViewerAdmission>();
 builder.Services.AddHttpClient(nameof(StreamTokenVerifier));
 builder.Services.AddSingleton<StreamTokenVerifier>();
+builder.Services.AddHttpClient(nameof(GrantChecker));
+builder.Services.AddSingleton<GrantChecker>();
 // Registered before the bus: cameras and grants are in memory before any fact arrives.
 builder.Services.AddHostedService<FactsLoader>();
 builder.Services.AddHostedService<LiveKeeper>();

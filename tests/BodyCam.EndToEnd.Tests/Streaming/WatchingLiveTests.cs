@@ -57,13 +57,22 @@ public sealed class WatchingLiveTests(BodyCamSystem system, ITestOutputHelper ou
         Assert.Equal((HttpStatusCode.Unauthorized, 0), await LiveViewer.RefusedAsync(system, camera.CameraId, null, bearer: await system.TokenForAsync("officer1")));
         Assert.Equal((HttpStatusCode.Forbidden, 0), await LiveViewer.RefusedAsync(system, camera.CameraId, tokenForOther));
 
-        // The refusals of tokens that name someone are on the record.
+        // The refusal of a valid token that names its viewer is on the record by itself; the three that
+        // prove nothing (none, forged, not a stream token) are counted, with the paths they asked for.
         await Eventually.Async(async () =>
         {
             var items = await system.AuditEventsAsync("type=AccessRefused&limit=500");
-            var forThisCamera = items.Where(i => i.GetProperty("data").GetProperty("path").GetString() == $"/live/{camera.CameraId}/ws").ToList();
-            return forThisCamera.Count >= 3 ? forThisCamera : null;
-        }, TimeSpan.FromSeconds(30), "three recorded refusals at the camera's WebSocket");
+            return items.FirstOrDefault(i => i.GetProperty("data").GetProperty("path").GetString() == $"/live/{camera.CameraId}/ws"
+                && i.GetProperty("actorId").GetString() == "officer1") is { ValueKind: JsonValueKind.Object } found ? (object)found : null;
+        }, TimeSpan.FromSeconds(30), "the refusal of officer1's token for another camera");
+        await Eventually.Async(async () =>
+        {
+            var counts = (await system.AuditEventsAsync("type=UnverifiedAccessRefused&limit=500"))
+                .Where(i => i.GetProperty("data").GetProperty("service").GetString() == "streaming"
+                    && i.GetProperty("data").GetProperty("paths").EnumerateArray().Any(p => p.GetString() == $"/live/{camera.CameraId}/ws"))
+                .Sum(i => i.GetProperty("data").GetProperty("count").GetInt64());
+            return counts >= 3 ? (object)counts : null;
+        }, TimeSpan.FromSeconds(30), "three counted refusals at the camera's WebSocket");
     }
 
     [Fact]
@@ -105,7 +114,7 @@ public sealed class WatchingLiveTests(BodyCamSystem system, ITestOutputHelper ou
 
         Assert.Equal(WebSocketCloseStatus.PolicyViolation, viewer.CloseStatus);
         Assert.StartsWith("recording-stopped", viewer.CloseDescription);
-        Assert.Equal((HttpStatusCode.Conflict, 0), await LiveViewer.RefusedAsync(system, camera.CameraId, token));
+        Assert.Equal((HttpStatusCode.Forbidden, 0), await LiveViewer.RefusedAsync(system, camera.CameraId, token));
     }
 
     [Fact]
@@ -185,7 +194,9 @@ public sealed class WatchingLiveTests(BodyCamSystem system, ITestOutputHelper ou
         Assert.Equal("#EXTM3U", lines[0]);
         Assert.Contains(lines, l => l.StartsWith("#EXT-X-PART-INF:PART-TARGET=", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l == "#EXT-X-MAP:URI=\"init.mp4\"");
+        // Parts and segments are fetched with the session's short-lived key; the stream token is in no URI.
+        Assert.Contains(lines, l => l.StartsWith("#EXT-X-MAP:URI=\"init.mp4?session=", StringComparison.Ordinal));
+        Assert.DoesNotContain(token, playlist, StringComparison.Ordinal);
         var parts = lines.Where(l => l.StartsWith("#EXT-X-PART:", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(parts);
         Assert.Contains(lines, l => l.StartsWith("#EXTINF:", StringComparison.Ordinal));

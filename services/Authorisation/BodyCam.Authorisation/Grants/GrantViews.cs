@@ -23,8 +23,16 @@ public sealed record GrantView(
 /// <summary>Who is asking, from their token.</summary>
 public static class Viewers
 {
-    public static Viewer From(System.Security.Claims.ClaimsPrincipal user) =>
-        new(user.ActorId(), user.RoleNames().FirstOrDefault() ?? "none", user.FindFirst(BodyCamClaims.Command)?.Value, user.FindFirst(BodyCamClaims.OfficerId)?.Value);
+    public static Viewer From(System.Security.Claims.ClaimsPrincipal user)
+    {
+        var roles = user.RoleNames();
+        return new(user.ActorId(), roles.FirstOrDefault() ?? "none", user.FindFirst(BodyCamClaims.Command)?.Value, user.FindFirst(BodyCamClaims.OfficerId)?.Value,
+            roles.Count > 0 ? roles : null);
+    }
+
+    /// <summary>The viewer in the role they act in for <paramref name="purpose"/>: the first of their roles the purpose is for.</summary>
+    public static Viewer Acting(this Viewer viewer, ViewPolicy policy, string purpose) =>
+        policy.Purposes.TryGetValue(purpose, out var rule) && viewer.Roles.FirstOrDefault(rule.Roles.Contains) is { } role ? viewer with { Role = role } : viewer;
 }
 
 /// <summary>A refused view request as problem details, with what the policy said.</summary>

@@ -18,11 +18,14 @@ public static class PolicyRules
             return Deny("unknown-purpose", $"'{ask.Purpose}' is not a purpose for watching live. Purposes: {string.Join(", ", policy.Purposes.Keys)}.", 400);
         }
 
-        if (viewer.Role == "compliance")
+        // Judged on every role the token carries: compliance never watches live, whatever else it holds.
+        if (viewer.Roles.Contains("compliance"))
         {
-            return Deny("compliance-never-watches", "Compliance officers review the record of access; they never watch live.", 403);
+            return Deny("compliance-never-watches", "Compliance officers review the record of access; they never watch live, whatever other role they hold.", 403);
         }
 
+        // The role they act in is the first of theirs the purpose is for.
+        viewer = viewer with { Role = viewer.Roles.FirstOrDefault(purpose.Roles.Contains) ?? viewer.Role };
         if (!purpose.Roles.Contains(viewer.Role))
         {
             return Deny("purpose-not-for-role", $"A {viewer.Role} may not watch live for '{ask.Purpose}'. It is for: {string.Join(", ", purpose.Roles)}.", 403);
@@ -45,7 +48,7 @@ public static class PolicyRules
 
         if (!camera.Recording)
         {
-            return Deny("camera-not-recording", $"Camera '{camera.CameraId}' is not recording: only a recording camera can be watched.", 409);
+            return Deny("camera-not-recording", $"Camera '{camera.CameraId}' is not recording: only a recording camera can be watched.", 403);
         }
 
         if (policy.OfficersWithinOwnCommandOnly && viewer.Role == "officer" && viewer.Command != camera.WearerCommand)

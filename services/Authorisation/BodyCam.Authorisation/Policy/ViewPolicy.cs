@@ -21,8 +21,14 @@ public sealed record ViewPolicy(
 /// <summary>Who may watch for a purpose, whether it needs an incident reference, and whose approval.</summary>
 public sealed record PurposeRule(IReadOnlyList<string> Roles, bool IncidentRefRequired, string? Approval = null);
 
-/// <summary>Who asks to watch.</summary>
-public sealed record Viewer(string ViewerId, string Role, string? Command, string? OfficerId);
+/// <summary>
+/// Who asks to watch: <see cref="Role"/> is the role they act in, <see cref="Roles"/> every role their
+/// token carries. A token with several roles is judged on all of them.
+/// </summary>
+public sealed record Viewer(string ViewerId, string Role, string? Command, string? OfficerId, IReadOnlyList<string>? AllRoles = null)
+{
+    public IReadOnlyList<string> Roles => AllRoles ?? [Role];
+}
 
 /// <summary>The camera asked for, as authorisation knows it.</summary>
 public sealed record CameraState(string CameraId, string? WearerId, string? WearerCommand, bool Recording);
@@ -39,7 +45,7 @@ public enum Outcome
 
 /// <summary>
 /// A decision and why: the rule that decided it, in plain language, and the HTTP status the refusal
-/// is answered with (400 for a request that cannot be decided as asked, 403 for a rule, 409 for the
-/// camera's state).
+/// is answered with (400 for a request that cannot be decided as asked, 403 for a rule, the camera's
+/// state included: a camera not recording is a denial like any other).
 /// </summary>
 public sealed record Decision(Outcome Outcome, string Rule, string Explanation, int Status, TimeSpan Length = default, string? ApproverRole = null);

@@ -32,6 +32,24 @@ public sealed class StreamTokens
     /// <summary>The JSON Web Key Set with the public key, as published.</summary>
     public object Keys { get; }
 
+    /// <summary>The grant and viewer a stream token names when it is ours, unaltered and unexpired; otherwise null.</summary>
+    public async Task<(string GrantId, string ViewerId, string CameraId)?> ValidateAsync(string token)
+    {
+        var result = await new JsonWebTokenHandler().ValidateTokenAsync(token, new TokenValidationParameters
+        {
+            ValidIssuer = Issuer,
+            ValidAudience = Audience,
+            IssuerSigningKey = _key,
+            ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
+            RequireExpirationTime = true,
+            ClockSkew = TimeSpan.FromSeconds(5),
+        });
+        return result.IsValid && result.SecurityToken is JsonWebToken jwt
+            && jwt.TryGetClaim("grant_id", out var grant) && jwt.TryGetClaim("camera_id", out var camera)
+            ? (grant.Value, jwt.Subject, camera.Value)
+            : null;
+    }
+
     public string Issue(ViewGrant grant, DateTimeOffset now) =>
         new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {

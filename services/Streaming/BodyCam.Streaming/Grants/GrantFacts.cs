@@ -84,8 +84,14 @@ public sealed class GrantExtendedConsumer(IDocumentStore store, TimeProvider tim
 
 public static class GrantFacts
 {
-    /// <summary>Camera and grant facts share one endpoint taken one at a time: they apply in order.</summary>
-    public const string Endpoint = "streaming-facts";
+    /// <summary>Camera facts share one endpoint taken one at a time: they apply in order.</summary>
+    public const string CameraEndpoint = "streaming-camera-facts";
+
+    /// <summary>
+    /// Grant facts have an endpoint of their own: a revocation must never wait behind a queue of camera
+    /// facts. Taken one at a time too, so a grant's extension and its revocation apply in order.
+    /// </summary>
+    public const string GrantEndpoint = "streaming-grant-facts";
 
     internal static async Task<GrantFact> StoreAsync(IDocumentSession session, string grantId, string cameraId, Func<GrantFact, GrantFact> change, CancellationToken cancellationToken)
     {
@@ -97,15 +103,15 @@ public static class GrantFacts
 
     public static void AddStreamingFactConsumers(this IBusRegistrationConfigurator bus)
     {
-        foreach (var consumer in new[]
+        foreach (var (consumer, endpoint) in new[]
         {
-            typeof(CameraRegisteredConsumer), typeof(RecordingStartedConsumer), typeof(RecordingStoppedConsumer),
-            typeof(GrantRevokedConsumer), typeof(GrantExpiredConsumer), typeof(GrantExtendedConsumer),
+            (typeof(CameraRegisteredConsumer), CameraEndpoint), (typeof(RecordingStartedConsumer), CameraEndpoint), (typeof(RecordingStoppedConsumer), CameraEndpoint),
+            (typeof(GrantRevokedConsumer), GrantEndpoint), (typeof(GrantExpiredConsumer), GrantEndpoint), (typeof(GrantExtendedConsumer), GrantEndpoint),
         })
         {
             bus.AddConsumer(consumer).Endpoint(e =>
             {
-                e.Name = Endpoint;
+                e.Name = endpoint;
                 e.ConcurrentMessageLimit = 1;
             });
         }

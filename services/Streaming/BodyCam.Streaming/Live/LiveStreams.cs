@@ -1,4 +1,7 @@
 using System.Collections.Concurrent;
+using BodyCam.Streaming.Cameras;
+using BodyCam.Streaming.Grants;
+using BodyCam.Streaming.Media;
 using BodyCam.Streaming.Records;
 
 namespace BodyCam.Streaming.Live;
@@ -7,12 +10,13 @@ namespace BodyCam.Streaming.Live;
 /// Every live stream on this node and every viewer session, with the cut-offs that reach across
 /// them: a grant revoked or expired, a camera that stopped recording.
 /// </summary>
-public sealed class LiveStreams(LiveRecords records, TimeProvider time)
+public sealed class LiveStreams(LiveRecords records, GrantBook grants, CameraBook cameras, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, LiveStream> _streams = new();
     private readonly ConcurrentDictionary<string, byte> _pushing = new();
     private readonly ConcurrentDictionary<string, ViewerSession> _sessions = new();
     private readonly ConcurrentDictionary<string, HlsViewer> _hls = new();
+    private readonly ConcurrentDictionary<string, HlsViewer> _hlsByKey = new();
 
     public LiveStream? Find(string cameraId) =>
         _streams.TryGetValue(cameraId, out var stream) && !stream.Ended ? stream : null;
@@ -41,7 +45,30 @@ public sealed class LiveStreams(LiveRecords records, TimeProvider time)
         await records.EndedAsync(stream, reason, actorId, correlationId);
     }
 
-    public void Register(ViewerSession session) => _sessions[session.SessionId] = session;
+    /// <summary>
+    /// Registers a session and then looks again: a revoke, expiry or recording stop that landed
+    /// between the check at the door and now is applied to it at once, not missed.
+    /// </summary>
+    public void Register(ViewerSession session)
+    {
+        _sessions[session.SessionId] = session;
+        Recheck(session, time.GetUtcNow());
+    }
+
+    /// <summary>The sessions open on a grant.</summary>
+    public IEnumerable<ViewerSession> SessionsOnGrant(string grantId) => _sessions.Values.Where(s => s.Pass.GrantId == grantId);
+
+    /// <summary>The LL-HLS session a session key names, when it is still open and for this camera.</summary>
+    public HlsViewer? FindHlsSession(string key, string cameraId)
+    {
+        if (_hlsByKey.TryGetValue(key, out var viewer) && viewer.EndReason is null && viewer.Pass.CameraId == cameraId)
+        {
+            viewer.Seen(time.GetUtcNow());
+            return viewer;
+        }
+
+        return null;
+    }
 
     public void Unregister(ViewerSession session) => _sessions.TryRemove(session.SessionId, out _);
 
@@ -66,6 +93,7 @@ public sealed class LiveStreams(LiveRecords records, TimeProvider time)
         }
 
         await records.SessionStartedAsync(started, correlationId, cancellationToken);
+        _hlsByKey[started.Key] = started;
         Register(started);
         return started;
     }
@@ -95,10 +123,7 @@ public sealed class LiveStreams(LiveRecords records, TimeProvider time)
         var now = time.GetUtcNow();
         foreach (var session in _sessions.Values)
         {
-            if (now >= session.Deadline)
-            {
-                session.End(EndReasons.GrantExpired, "The grant has expired.");
-            }
+            Recheck(session, now);
         }
 
         foreach (var (grantId, hls) in _hls)
@@ -110,9 +135,16 @@ public sealed class LiveStreams(LiveRecords records, TimeProvider time)
 
             if (hls.EndReason is not null && _hls.TryRemove(new KeyValuePair<string, HlsViewer>(grantId, hls)))
             {
+                _hlsByKey.TryRemove(hls.Key, out _);
                 Unregister(hls);
                 await records.SessionEndedAsync(hls, Guid.NewGuid());
             }
+        }
+
+        if (_streams.IsEmpty && _pushing.IsEmpty)
+        {
+            // Nothing live: the buffers kept for reuse go back to the collector.
+            FragmentPool.Buffers.Trim();
         }
 
         foreach (var stream in _streams.Values)
@@ -134,6 +166,23 @@ public sealed class LiveStreams(LiveRecords records, TimeProvider time)
         }
 
         await SweepAsync(TimeSpan.Zero, TimeSpan.MaxValue);
+    }
+
+    /// <summary>Ends a session whose grant ran out or ended, or whose camera stopped recording, as streaming knows them now.</summary>
+    private void Recheck(ViewerSession session, DateTimeOffset now)
+    {
+        if (grants.Find(session.Pass.GrantId) is { EndedBecause: { } ended } grant)
+        {
+            session.End(ended, grant.EndDetail);
+        }
+        else if (cameras.Find(session.Pass.CameraId) is { Recording: false })
+        {
+            session.End(EndReasons.RecordingStopped, "The camera stopped recording.");
+        }
+        else if (now >= session.Deadline)
+        {
+            session.End(EndReasons.GrantExpired, "The grant has expired.");
+        }
     }
 
     private int CutOff(Func<ViewerSession, bool> which, string reason, string? detail)

@@ -160,6 +160,12 @@ public sealed class HlsViewer(ViewerPass pass, string clientAddress, DateTimeOff
 
     public override string Transport => "ll-hls";
 
+    /// <summary>
+    /// The short-lived key the playlist writes into its part and segment addresses instead of the
+    /// stream token: it opens this session's media only, and only while the session lasts.
+    /// </summary>
+    public string Key { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
+
     public DateTimeOffset LastSeen => new(Interlocked.Read(ref _lastSeenTicks), TimeSpan.Zero);
 
     public void Seen(DateTimeOffset at) => Interlocked.Exchange(ref _lastSeenTicks, at.UtcTicks);

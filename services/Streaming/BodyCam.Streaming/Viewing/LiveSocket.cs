@@ -40,8 +40,30 @@ public sealed class LiveSocket
         http.Response.Headers.Connection = "Upgrade";
         http.Response.Headers.Upgrade = "websocket";
         http.Response.Headers.SecWebSocketAccept = accept;
+        // A browser that offered its token as a subprotocol also offered ours: echo ours, never the token.
+        if (OffersSubprotocol(http.Request, ViewerAdmission.Subprotocol))
+        {
+            http.Response.Headers.SecWebSocketProtocol = ViewerAdmission.Subprotocol;
+        }
+
         var stream = await http.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync();
         return new LiveSocket(stream);
+    }
+
+    private static bool OffersSubprotocol(HttpRequest request, string protocol)
+    {
+        foreach (var offered in request.Headers.SecWebSocketProtocol)
+        {
+            foreach (var name in (offered ?? "").Split(',', StringSplitOptions.TrimEntries))
+            {
+                if (name == protocol)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Sends one binary message; the payload is written as it is, never copied here.</summary>

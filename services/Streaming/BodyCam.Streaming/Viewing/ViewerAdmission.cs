@@ -7,19 +7,32 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace BodyCam.Streaming.Viewing;
 
 /// <summary>
-/// The check at the door for every viewer request (WebSocket or LL-HLS): a valid stream token for
-/// this camera, a grant not revoked or expired, a camera that is recording. Every refusal of a
-/// token that names someone is recorded; a request without a token names nobody and is only answered.
+/// The check at the door for every viewer request (WebSocket or LL-HLS), failing closed: a valid
+/// stream token for this camera, a grant streaming knows to be live (asking authorisation when it has
+/// not heard of the grant yet), a camera that records, and no other session on the same grant. A
+/// refusal of a token that proves who holds it is recorded one by one; tokens that prove nothing
+/// (none, forged, expired) are counted per source and recorded once a window.
 /// </summary>
-public sealed class ViewerAdmission(StreamTokenVerifier verifier, GrantBook grants, CameraBook cameras, AccessRefusals refusals, TimeProvider time)
+public sealed class ViewerAdmission(
+    StreamTokenVerifier verifier, GrantBook grants, CameraBook cameras, GrantChecker checker, LiveStreams streams,
+    AccessRefusals refusals, UnverifiedRefusals unverified, IConfiguration configuration, TimeProvider time)
 {
+    /// <summary>The WebSocket subprotocol a browser offers beside its token (<c>bodycam.token.&lt;token&gt;</c>); the server echoes it.</summary>
+    public const string Subprotocol = "bodycam.live";
+
+    public const string TokenSubprotocolPrefix = "bodycam.token.";
+
+    private int SessionsPerGrant => configuration.GetValue("Streaming:SessionsPerGrant", 1);
+
     public async Task<(ViewerPass? Pass, ProblemHttpResult? Refusal)> AdmitAsync(HttpContext http, string cameraId)
     {
         var token = TokenOf(http.Request);
         if (token is null)
         {
+            unverified.Count(http, "No stream token was presented.", null);
             return (null, StreamingProblems.Of(StatusCodes.Status401Unauthorized, StreamingProblems.StreamTokenRequired, "A stream token is required",
-                "Ask authorisation for a view (POST /api/authorisation/view-requests) and present its stream token as access_token or a bearer token."));
+                "Ask authorisation for a view (POST /api/authorisation/view-requests) and present its stream token: as the WebSocket subprotocol "
+                + $"'{TokenSubprotocolPrefix}<token>' beside '{Subprotocol}', as a bearer token, or as access_token."));
         }
 
         Microsoft.IdentityModel.JsonWebTokens.JsonWebToken? verified;
@@ -35,7 +48,7 @@ public sealed class ViewerAdmission(StreamTokenVerifier verifier, GrantBook gran
 
         if (verified is null)
         {
-            await refusals.RecordAsync(http, refusal!, $"unverified:{RequestActor.ClaimedSubject(token)}", http.RequestAborted);
+            unverified.Count(http, refusal!, RequestActor.ClaimedSubject(token));
             return (null, StreamingProblems.Of(StatusCodes.Status401Unauthorized, StreamingProblems.StreamTokenInvalid, "The stream token is not valid", refusal!));
         }
 
@@ -45,52 +58,118 @@ public sealed class ViewerAdmission(StreamTokenVerifier verifier, GrantBook gran
         var purpose = verified.TryGetClaim("purpose", out var p) ? p.Value : "";
         if (tokenCamera != cameraId)
         {
-            var why = $"The stream token is for camera '{tokenCamera}', not '{cameraId}'.";
-            await refusals.RecordAsync(http, why, viewerId, http.RequestAborted);
-            return (null, StreamingProblems.Of(StatusCodes.Status403Forbidden, ServiceDefaults.Problems.ProblemTypes.Forbidden, "Forbidden", why));
+            return await RefuseAsync(http, viewerId, StatusCodes.Status403Forbidden, ServiceDefaults.Problems.ProblemTypes.Forbidden, "Forbidden",
+                $"The stream token is for camera '{tokenCamera}', not '{cameraId}'.");
         }
 
         var grant = grants.Find(grantId);
-        if (grant?.EndedBecause is { } ended)
+        var camera = cameras.Find(cameraId);
+        CheckedGrant? checkedGrant = null;
+        if (grant is null || camera?.Recording is null)
         {
-            var why = $"Grant '{grantId}' has ended ({ended}){(grant.EndDetail is { } detail ? $": {detail}" : ".")}";
-            await refusals.RecordAsync(http, why, viewerId, http.RequestAborted);
-            return (null, StreamingProblems.Of(StatusCodes.Status403Forbidden, StreamingProblems.GrantEnded, "The grant has ended", why));
+            // Streaming has not heard of this grant (or of the camera's recording) yet: the facts may be
+            // on their way. It asks authorisation rather than assume either way.
+            try
+            {
+                checkedGrant = await checker.CheckAsync(grantId, token, http.RequestAborted);
+            }
+            catch (GrantUncheckableException)
+            {
+                return (null, ServiceDefaults.Problems.Problem.Unavailable("Streaming could not confirm this grant with authorisation; try again shortly."));
+            }
+
+            if (checkedGrant is null || checkedGrant.CameraId != cameraId || checkedGrant.ViewerId != viewerId)
+            {
+                return await RefuseAsync(http, viewerId, StatusCodes.Status403Forbidden, StreamingProblems.GrantEnded, "No such grant",
+                    $"Authorisation knows no grant '{grantId}' of this viewer for camera '{cameraId}'.");
+            }
+
+            if (!checkedGrant.Live)
+            {
+                grants.Set(new GrantFact(grantId, cameraId, EndedBecause: checkedGrant.State == "revoked" ? EndReasons.GrantRevoked : EndReasons.GrantExpired,
+                    EndDetail: $"The grant is {checkedGrant.State}."));
+                grant = grants.Find(grantId);
+            }
         }
 
-        if (cameras.Find(cameraId) is { Recording: false })
+        if (grant?.EndedBecause is { } ended)
         {
-            var why = $"Camera '{cameraId}' is not recording; only a recording camera may be watched.";
-            await refusals.RecordAsync(http, why, viewerId, http.RequestAborted);
-            return (null, StreamingProblems.Of(StatusCodes.Status409Conflict, StreamingProblems.CameraNotRecording, "Not recording", why));
+            return await RefuseAsync(http, viewerId, StatusCodes.Status403Forbidden, StreamingProblems.GrantEnded, "The grant has ended",
+                $"Grant '{grantId}' has ended ({ended}){(grant.EndDetail is { } detail ? $": {detail}" : ".")}");
+        }
+
+        var recording = camera?.Recording ?? checkedGrant?.CameraRecording ?? false;
+        if (!recording)
+        {
+            return await RefuseAsync(http, viewerId, StatusCodes.Status403Forbidden, StreamingProblems.CameraNotRecording, "Not recording",
+                $"Camera '{cameraId}' is not recording; only a recording camera may be watched.");
         }
 
         var expires = new DateTimeOffset(verified.ValidTo, TimeSpan.Zero);
-        if (grant?.ExtendedUntil is { } extended && extended > expires)
+        foreach (var later in new[] { grant?.ExtendedUntil, checkedGrant?.ExpiresAt })
         {
-            expires = extended;
+            if (later is { } until && until > expires)
+            {
+                expires = until;
+            }
         }
 
         if (expires <= time.GetUtcNow())
         {
             // Within the clock skew a token still validates, but its grant is over: nothing opens.
-            const string why = "The grant behind this stream token has expired.";
-            await refusals.RecordAsync(http, why, viewerId, http.RequestAborted);
-            return (null, StreamingProblems.Of(StatusCodes.Status401Unauthorized, StreamingProblems.StreamTokenInvalid, "The stream token is not valid", why));
+            return await RefuseAsync(http, viewerId, StatusCodes.Status401Unauthorized, StreamingProblems.StreamTokenInvalid, "The stream token is not valid",
+                "The grant behind this stream token has expired.");
         }
 
         return (new ViewerPass(viewerId, grantId, cameraId, purpose, expires), null);
     }
 
-    /// <summary>The stream token from <c>access_token</c> (browsers cannot set WebSocket headers) or a bearer header.</summary>
+    /// <summary>
+    /// A stream token opens one session at a time (<c>Streaming:SessionsPerGrant</c>): a copied token
+    /// cannot watch beside its viewer. Null when another may start; otherwise the refusal, on the record.
+    /// </summary>
+    public async Task<ProblemHttpResult?> CheckConcurrencyAsync(HttpContext http, ViewerPass pass, ViewerSession? except = null)
+    {
+        var open = streams.SessionsOnGrant(pass.GrantId).Count(s => s != except && s.EndReason is null);
+        if (open < SessionsPerGrant)
+        {
+            return null;
+        }
+
+        return (await RefuseAsync(http, pass.ViewerId, StatusCodes.Status409Conflict, StreamingProblems.SessionInUse, "Already watching on this grant",
+            $"Grant '{pass.GrantId}' already has {open} open session(s); a stream token opens {SessionsPerGrant} at a time. Close the other first.")).Refusal;
+    }
+
+    private async Task<(ViewerPass? Pass, ProblemHttpResult Refusal)> RefuseAsync(HttpContext http, string viewerId, int status, string type, string title, string why)
+    {
+        await refusals.RecordAsync(http, why, viewerId, http.RequestAborted);
+        return (null, StreamingProblems.Of(status, type, title, why));
+    }
+
+    /// <summary>
+    /// The stream token, from the WebSocket subprotocol <c>bodycam.token.&lt;token&gt;</c> (how a browser
+    /// keeps it out of the URL), a bearer header (other clients), or <c>access_token</c> (kept for
+    /// older clients; the token then appears in the URL, which streaming never logs).
+    /// </summary>
     public static string? TokenOf(HttpRequest request)
     {
-        if (request.Query.TryGetValue("access_token", out var query) && !string.IsNullOrWhiteSpace(query))
+        foreach (var offered in request.Headers.SecWebSocketProtocol)
         {
-            return query.ToString();
+            foreach (var protocol in (offered ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (protocol.StartsWith(TokenSubprotocolPrefix, StringComparison.Ordinal) && protocol.Length > TokenSubprotocolPrefix.Length)
+                {
+                    return protocol[TokenSubprotocolPrefix.Length..];
+                }
+            }
         }
 
         var header = request.Headers.Authorization.ToString();
-        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return header["Bearer ".Length..].Trim();
+        }
+
+        return request.Query.TryGetValue("access_token", out var query) && !string.IsNullOrWhiteSpace(query) ? query.ToString() : null;
     }
 }

@@ -16,7 +16,7 @@ public static class WatchOverWebSocket
         live.MapGet("/{cameraId}/ws", WatchAsync)
             .AllowAnonymous()
             .WithName("WatchOverWebSocket")
-            .WithSummary("Watch a camera live over a WebSocket (stream token as access_token or bearer).");
+            .WithSummary("Watch a camera live over a WebSocket (stream token as the subprotocol 'bodycam.token.<token>' beside 'bodycam.live', a bearer token, or access_token).");
 
     private static async Task<IResult> WatchAsync(
         HttpContext http, string cameraId, ViewerAdmission admission, LiveStreams streams, LiveRecords records, IConfiguration configuration, TimeProvider time)
@@ -36,6 +36,11 @@ public static class WatchOverWebSocket
         if (streams.Find(cameraId) is not { } stream)
         {
             return StreamingProblems.NotLive(cameraId);
+        }
+
+        if (await admission.CheckConcurrencyAsync(http, pass) is { } inUse)
+        {
+            return inUse;
         }
 
         var viewer = new WebSocketViewer(pass, http.ClientAddress() ?? "unknown", time.GetUtcNow(),

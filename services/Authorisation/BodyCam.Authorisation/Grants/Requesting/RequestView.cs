@@ -33,7 +33,7 @@ public static partial class RequestView
         ViewRequest request, HttpContext http, IDocumentSession session, PolicyStore policies, StreamTokens tokens, TimeProvider time, CancellationToken cancellationToken)
     {
         var policy = policies.Current;
-        var viewer = Viewers.From(http.User);
+        var viewer = Viewers.From(http.User).Acting(policy, request.Purpose ?? "");
         var ask = new ViewAsk(request.Purpose ?? "", request.Reason ?? "", string.IsNullOrWhiteSpace(request.IncidentRef) ? null : request.IncidentRef.Trim(), request.DurationSeconds);
         var requestId = Guid.CreateVersion7().ToString("N");
         var now = time.GetUtcNow();

@@ -52,8 +52,8 @@ public static class WatchOverHls
         }
 
         http.Response.Headers.CacheControl = "no-cache";
-        var query = http.Request.Query.TryGetValue("access_token", out var token) ? $"?access_token={Uri.EscapeDataString(token.ToString())}" : "";
-        return TypedResults.Text(LlHlsPlaylist.Render(window, query), "application/vnd.apple.mpegurl");
+        // Parts and segments are fetched with this session's short-lived key, never the stream token.
+        return TypedResults.Text(LlHlsPlaylist.Render(window, $"?session={Uri.EscapeDataString(viewer!.Key)}"), "application/vnd.apple.mpegurl");
     }
 
     private static async Task<IResult> InitAsync(HttpContext http, string cameraId, ViewerAdmission admission, LiveStreams streams)
@@ -111,6 +111,19 @@ public static class WatchOverHls
     private static async Task<(LiveStream? Stream, HlsViewer? Viewer, IResult? Refusal)> AdmitAsync(
         HttpContext http, string cameraId, ViewerAdmission admission, LiveStreams streams)
     {
+        if (http.Request.Query.TryGetValue("session", out var key))
+        {
+            // A part or segment of an open session: its key is the whole credential, and only while the
+            // session lasts (the sweep ends it on revoke, expiry, recording stop or a pause).
+            if (streams.FindHlsSession(key.ToString(), cameraId) is not { } open)
+            {
+                return (null, null, StreamingProblems.Of(StatusCodes.Status401Unauthorized, StreamingProblems.HlsSessionEnded, "The session has ended",
+                    "This LL-HLS session key is not (or no longer) valid; load the playlist again with the stream token."));
+            }
+
+            return streams.Find(cameraId) is { } live ? (live, open, null) : (null, null, StreamingProblems.NotLive(cameraId));
+        }
+
         var (pass, refusal) = await admission.AdmitAsync(http, cameraId);
         if (pass is null)
         {
@@ -120,6 +133,12 @@ public static class WatchOverHls
         if (streams.Find(cameraId) is not { } stream)
         {
             return (null, null, StreamingProblems.NotLive(cameraId));
+        }
+
+        var existing = streams.SessionsOnGrant(pass.GrantId).OfType<HlsViewer>().FirstOrDefault(s => s.EndReason is null);
+        if (await admission.CheckConcurrencyAsync(http, pass, except: existing) is { } inUse)
+        {
+            return (null, null, inUse);
         }
 
         var viewer = await streams.HlsSessionAsync(pass, http.ClientAddress() ?? "unknown", http.CorrelationId(), http.RequestAborted);
