@@ -78,7 +78,7 @@ public sealed class AuthenticationTests(BodyCamSystem system)
     }
 
     [Fact]
-    public async Task A_forged_or_expired_token_is_on_the_record_naming_the_subject_it_claimed()
+    public async Task Forged_and_expired_tokens_are_counted_on_the_record_naming_the_subject_they_claimed()
     {
         using var key = TokenForge.LoadKey(system.SigningKeyFile);
         using var forger = RSA.Create(2048);
@@ -93,16 +93,56 @@ public sealed class AuthenticationTests(BodyCamSystem system)
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         }
 
-        var refusals = await Eventually.Async(async () =>
+        var counted = await Eventually.Async(async () =>
         {
-            var items = await system.AuditEventsAsync("type=AccessRefused&limit=1000");
-            var mine = items.Where(e => e.GetProperty("actorId").GetString() == $"unverified:{subject}").ToArray();
-            return mine.Length >= 2 ? mine : null;
-        }, what: "both token refusals on the record");
-        var reasons = refusals.Select(r => r.GetProperty("data").GetProperty("reason").GetString()).ToList();
+            var items = await system.AuditEventsAsync("type=UnverifiedAccessRefused&limit=1000");
+            var mine = items.Where(e => e.GetProperty("data").GetProperty("claimedSubjects").EnumerateArray().Any(c => c.GetString() == subject)).ToArray();
+            return mine.Select(r => r.GetProperty("data").GetProperty("reason").GetString()).Distinct().Count() >= 2 ? mine : null;
+        }, what: "both kinds of token refusal counted on the record");
+        var reasons = counted.Select(r => r.GetProperty("data").GetProperty("reason").GetString()).ToList();
         Assert.Contains(reasons, r => r!.Contains("signature", StringComparison.Ordinal));
         Assert.Contains(reasons, r => r!.Contains("expired", StringComparison.Ordinal));
-        Assert.All(refusals, r => Assert.Equal("gateway", r.GetProperty("data").GetProperty("service").GetString()));
+        Assert.All(counted, r => Assert.Equal("gateway", r.GetProperty("data").GetProperty("service").GetString()));
+        Assert.All(counted, r => Assert.Equal("anonymous", r.GetProperty("actorId").GetString()));
+    }
+
+    [Fact]
+    public async Task A_thousand_forged_token_requests_are_throttled_and_add_only_a_handful_of_audit_entries()
+    {
+        using var forger = RSA.Create(2048);
+        var subject = $"flood-{Guid.NewGuid():N}"[..16];
+        var forged = TokenForge.Sign(forger, Issuer, "bodycam", DateTime.UtcNow.AddMinutes(30), Claims(subject, "compliance"));
+        using var http = system.Client(forged);
+        var before = await AuditHeadAsync();
+
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 1000).Select(async _ =>
+        {
+            using var response = await http.GetAsync("api/audit/events?limit=1");
+            return response.StatusCode;
+        }));
+
+        Assert.All(statuses, s => Assert.True(s is HttpStatusCode.Unauthorized or HttpStatusCode.TooManyRequests, s.ToString()));
+        Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
+        var total = await Eventually.Async(async () =>
+        {
+            var items = await system.AuditEventsAsync("type=UnverifiedAccessRefused&limit=1000");
+            var mine = items.Where(e => e.GetProperty("data").GetProperty("claimedSubjects").EnumerateArray().Any(c => c.GetString() == subject)).ToArray();
+            var sum = mine.Sum(e => e.GetProperty("data").GetProperty("count").GetInt64());
+            return sum >= statuses.Count(s => s == HttpStatusCode.Unauthorized) ? (object)mine.Length : null;
+        }, what: "the flood counted on the record");
+        // Give any late counts their window, then compare the whole record's growth with the flood.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var added = await AuditHeadAsync() - before;
+        Assert.True((int)total <= 10, $"{total} count facts for one flood");
+        Assert.True(added < 50, $"the audit record grew by {added} entries during a flood of 1,000 forged requests (other tests add a few)");
+    }
+
+    private async Task<long> AuditHeadAsync()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(system.Database);
+        await connection.OpenAsync();
+        await using var head = new Npgsql.NpgsqlCommand("SELECT coalesce(max(id), 0) FROM audit.mt_doc_auditentry", connection);
+        return (long)(await head.ExecuteScalarAsync())!;
     }
 
     [Fact]

@@ -11,11 +11,13 @@ using BodyCam.Audit.Monitoring.Alerts;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.EventStore;
 using BodyCam.ServiceDefaults.Messaging;
+using BodyCam.ServiceDefaults.Security;
 using JasperFx.Events;
 using Marten;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("audit");
+builder.AddRefusalAudit();
 builder.AddEventStore("audit", options =>
 {
     // The chain's writer appends hundreds of links per transaction and no inline projection reads

@@ -13,11 +13,13 @@ using BodyCam.Ingest.WatchMe.Requesting;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.EventStore;
 using BodyCam.ServiceDefaults.Messaging;
+using BodyCam.ServiceDefaults.Security;
 using JasperFx.Events.Projections;
 using Marten;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("ingest");
+builder.AddRefusalAudit();
 builder.AddEventStore("ingest", options => options.Projections.Snapshot<Camera>(SnapshotLifecycle.Inline));
 builder.AddMessageBus(bus =>
 {

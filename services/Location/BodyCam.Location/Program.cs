@@ -11,11 +11,13 @@ using BodyCam.Location.Telemetry;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.EventStore;
 using BodyCam.ServiceDefaults.Messaging;
+using BodyCam.ServiceDefaults.Security;
 using JasperFx.Events.Projections;
 using Marten;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("location");
+builder.AddRefusalAudit();
 builder.AddEventStore("location", options =>
 {
     options.Projections.Snapshot<Operation>(SnapshotLifecycle.Inline);

@@ -1,10 +1,8 @@
 using BodyCam.ServiceDefaults.Messaging;
-using BodyCam.ServiceDefaults.Security;
 using JasperFx;
 using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using Marten;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,8 +24,6 @@ public static class EventStoreDefaults
         var connectionString = builder.Configuration.GetConnectionString("postgres")
             ?? throw new InvalidOperationException("ConnectionStrings:postgres is not set. './bodycam up' sets it; see README.md.");
 
-        builder.Services.AddSingleton<AccessRefusals>();
-        builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, AuditedAuthorizationResultHandler>();
         builder.Services.AddHealthChecks().AddCheck("postgres", new PostgresHealthCheck(connectionString), tags: ["ready"]);
 
         return builder.Services

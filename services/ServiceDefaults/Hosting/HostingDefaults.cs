@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -45,6 +46,7 @@ public static class HostingDefaults
         AddAuthentication(builder);
 
         services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+        services.AddOutputCache();
         services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler());
         // Each service publishes its document as /openapi/{service}.json; the gateway serves them all.
         services.AddOpenApi(serviceName, o => o.AddDocumentTransformer((document, _, _) =>
@@ -53,35 +55,97 @@ public static class HostingDefaults
             document.Servers = [];
             return Task.CompletedTask;
         }));
-        services.Configure<ForwardedHeadersOptions>(o =>
-            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
+        services.Configure<ForwardedHeadersOptions>(o => TrustForwardedHeaders(o, builder.Configuration));
+        // A JSON body is small: one megabyte unless the deployment says otherwise, and an endpoint may
+        // ask for less (RequestSizeLimit metadata). A camera's live push lifts the limit for itself.
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = builder.Configuration.GetValue("Limits:MaxRequestBodyBytes", 1024L * 1024));
         return builder;
     }
 
-    public static WebApplication UseServiceDefaults(this WebApplication app)
+    /// <summary>
+    /// The shared pipeline. <paramref name="beforeAuthentication"/> and <paramref name="afterAuthentication"/>
+    /// let the gateway put its rate limits where they belong: before anything validates a token, and
+    /// once the caller is known but before a refusal is decided.
+    /// </summary>
+    public static WebApplication UseServiceDefaults(
+        this WebApplication app, Action<WebApplication>? beforeAuthentication = null, Action<WebApplication>? afterAuthentication = null)
     {
         app.UseForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.Use(ApplyEndpointBodyLimit);
+        beforeAuthentication?.Invoke(app);
         app.UseAuthentication();
+        afterAuthentication?.Invoke(app);
         app.UseAuthorization();
+        app.UseOutputCache();
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains("live"),
             ResponseWriter = WriteHealthAsync,
         }).AllowAnonymous();
+        // Anyone may ask whether a service is ready, so the answer is kept for a second: a flood of
+        // probes costs one database round trip (or one round of service probes at the gateway) a second.
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains("ready") || check.Tags.Contains("live"),
             ResponseWriter = WriteHealthAsync,
-        }).AllowAnonymous();
+        }).AllowAnonymous().CacheOutput(p => p.Expire(TimeSpan.FromSeconds(1)));
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         return app;
     }
 
-    /// <summary>Requires one of the given roles; a refusal is recorded for audit.</summary>
+    /// <summary>
+    /// <c>X-Forwarded-For</c> names the client only when the proxy that sent it is trusted:
+    /// <c>Security:TrustedProxies</c> lists their addresses or networks (the gateway's, in the embedded
+    /// default loopback); <c>none</c> trusts nobody, as the gateway itself does unless it sits behind a
+    /// load balancer the deployment names. Anyone else's header is ignored, so nobody can choose the
+    /// address the record and the rate limits see.
+    /// </summary>
+    private static void TrustForwardedHeaders(ForwardedHeadersOptions options, IConfiguration configuration)
+    {
+        options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+        var trusted = configuration["Security:TrustedProxies"];
+        if (trusted is null)
+        {
+            return; // the framework's default: loopback only
+        }
+
+        options.KnownProxies.Clear();
+        options.KnownIPNetworks.Clear();
+        foreach (var entry in trusted.Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (entry.Equals("none", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            if (entry.Contains('/', StringComparison.Ordinal))
+            {
+                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(entry));
+            }
+            else
+            {
+                options.KnownProxies.Add(System.Net.IPAddress.Parse(entry));
+            }
+        }
+    }
+
+    /// <summary>An endpoint's own body limit (<c>RequestSizeLimit</c> metadata), applied before its body is read.</summary>
+    private static Task ApplyEndpointBodyLimit(HttpContext context, Func<Task> next)
+    {
+        if (context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IRequestSizeLimitMetadata>() is { } limit
+            && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = limit.MaxRequestBodySize;
+        }
+
+        return next();
+    }
+
+    /// <summary>Requires one of the given roles (refusals are on the record where the service adds <see cref="RefusalAudit.AddRefusalAudit"/>).</summary>
     public static TBuilder RequireRoles<TBuilder>(this TBuilder builder, params string[] roles)
         where TBuilder : IEndpointConventionBuilder =>
         builder.RequireAuthorization(policy => policy.RequireAuthenticatedUser().RequireRole(roles));
@@ -149,7 +213,7 @@ public static class HostingDefaults
                 o.Authority = authority;
                 o.RequireHttpsMetadata = identity.GetValue("RequireHttpsMetadata", true);
                 o.MapInboundClaims = false;
-                o.Events = new JwtBearerEvents { OnChallenge = RecordRefusedTokenAsync };
+                o.Events = new JwtBearerEvents { OnChallenge = CountRefusedTokenAsync };
                 o.TokenValidationParameters = new TokenValidationParameters
                 {
                     ValidIssuer = identity["Issuer"] ?? authority,
@@ -165,30 +229,31 @@ public static class HostingDefaults
     }
 
     /// <summary>
-    /// A bearer token that was presented but failed validation (forged, expired, for another
-    /// audience) is a refused access: where the process has an event store it is recorded, naming
-    /// the subject the token claimed, marked unverified. A request with no token names nobody and is
-    /// only answered.
+    /// A request refused for want of a valid token (none, forged, expired, for another audience) proves
+    /// no identity: where the process audits refusals (<see cref="RefusalAudit.AddRefusalAudit"/>) it is
+    /// counted per source and reason and recorded once a window, naming the subjects tokens claimed as
+    /// examples, never one fact per request.
     /// </summary>
-    private static async Task RecordRefusedTokenAsync(JwtBearerChallengeContext context)
+    private static Task CountRefusedTokenAsync(JwtBearerChallengeContext context)
     {
-        if (context.AuthenticateFailure is null || context.HttpContext.RequestServices.GetService<AccessRefusals>() is not { } refusals)
+        if (context.HttpContext.RequestServices.GetService<UnverifiedRefusals>() is not { } refusals)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         var raw = context.Request.Headers.Authorization.ToString();
-        var claimed = raw.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? RequestActor.ClaimedSubject(raw["Bearer ".Length..].Trim()) : "unknown";
-
+        var claimed = raw.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? RequestActor.ClaimedSubject(raw["Bearer ".Length..].Trim()) : null;
         var reason = context.AuthenticateFailure switch
         {
+            null => "No token was presented.",
             SecurityTokenExpiredException => "The token has expired.",
             SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => "The token's signature is not valid.",
             SecurityTokenInvalidAudienceException => "The token is for another audience.",
             SecurityTokenInvalidIssuerException => "The token is from another issuer.",
             var other => $"The token was refused ({other.GetType().Name}).",
         };
-        await refusals.RecordAsync(context.HttpContext, reason, $"unverified:{claimed}", context.HttpContext.RequestAborted);
+        refusals.Count(context.HttpContext, reason, claimed);
+        return Task.CompletedTask;
     }
 
     private static Task WriteHealthAsync(HttpContext context, HealthReport report)

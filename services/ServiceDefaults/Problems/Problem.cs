@@ -15,6 +15,9 @@ public static class Problem
     public static ProblemHttpResult Forbidden(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", type: ProblemTypes.Forbidden);
 
+    public static ProblemHttpResult Unauthenticated(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status401Unauthorized, title: "Unauthenticated", type: ProblemTypes.Unauthenticated);
+
     public static ProblemHttpResult Unavailable(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status503ServiceUnavailable, title: "A dependency is unavailable", type: ProblemTypes.DependencyUnavailable);
 

@@ -29,11 +29,14 @@ public sealed record TelemetryAccepted(string CameraId, int Accepted);
 public static class ReportTelemetry
 {
     public const int MaxSamples = 500;
+    public const int MaxBodyBytes = 256 * 1024;
     public static readonly TimeSpan MaxClockAhead = TimeSpan.FromMinutes(2);
     public static readonly TimeSpan MaxAge = TimeSpan.FromDays(7);
 
     public static RouteHandlerBuilder MapReportTelemetry(this RouteGroupBuilder cameras) =>
         cameras.MapPost("/{cameraId}/telemetry", HandleAsync)
+            // 500 samples fit in well under this; anything bigger is refused before it is read.
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxBodyBytes))
             .WithName("ReportTelemetry")
             .WithSummary("A batch of the camera's position samples; 202 once the broker has it.")
             .WithDescription(

@@ -35,13 +35,24 @@ public static partial class OpenOperation
             .WithName("OpenOperation")
             .WithSummary("Open an operation: a named area whose officers the live map lists.");
 
-    private static async Task<Results<Created<OperationView>, ValidationProblem>> HandleAsync(
+    /// <summary>How many operations one person may open in a day: each is kept in memory for the map's filters.</summary>
+    public const int MaxPerPersonPerDay = 100;
+
+    private static async Task<Results<Created<OperationView>, ValidationProblem, ProblemHttpResult>> HandleAsync(
         OpenOperationRequest request, HttpContext http, IDocumentSession session, OperationAreas areas, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = Validate(request);
         if (errors.Count > 0)
         {
             return Problem.Invalid(errors);
+        }
+
+        var actor = http.User.ActorId();
+        var since = time.GetUtcNow().AddDays(-1);
+        if (areas.All.Count(o => o.OpenedBy == actor && o.OpenedAt > since) >= MaxPerPersonPerDay)
+        {
+            return TypedResults.Problem($"One person opens at most {MaxPerPersonPerDay} operations a day.", statusCode: StatusCodes.Status429TooManyRequests,
+                title: "Too many operations", type: ProblemTypes.TooManyRequests);
         }
 
         var operationId = $"op-{Guid.CreateVersion7():N}"[..19];
