@@ -75,6 +75,14 @@ public sealed class BodyCamSystem : IAsyncLifetime
         ["Identity__Authority"] = $"http://127.0.0.1:{_gatewayPort}/",
         ["Identity__Issuer"] = $"http://127.0.0.1:{_gatewayPort}/",
         ["Identity__RequireHttpsMetadata"] = "false",
+        ["DataProtection__KeyRingPath"] = Path.Combine(Path.GetDirectoryName(SigningKeyFile)!, "integration-data-protection"),
+        // The tests' webhook receivers listen on plain http at 127.0.0.2, allowed here as a deployment
+        // would allow its CAD network; every other address inside (127.0.0.1 and the services on it
+        // among them) stays refused.
+        ["Integration__AllowHttpTargets"] = "true",
+        ["Integration__AllowedNetworks"] = "127.0.0.2/32",
+        // Anonymous refusals are counted and recorded every two seconds rather than every minute.
+        ["Security__RefusalWindow"] = "00:00:02",
         // Webhook retries in seconds rather than minutes, so a failing receiver's story fits in a test.
         ["Integration__RetryDelay"] = "00:00:00.200",
         ["Integration__Retries"] = "3",

@@ -55,9 +55,9 @@ internal sealed class WebhookReceiver : IAsyncDisposable
         var port = ServiceProcess.FreePort();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.WebHost.UseUrls($"http://127.0.0.2:{port}");
         var app = builder.Build();
-        var receiver = new WebhookReceiver(app, new Uri($"http://127.0.0.1:{port}/cad/bodycam"));
+        var receiver = new WebhookReceiver(app, new Uri($"http://127.0.0.2:{port}/cad/bodycam"));
         app.MapPost("/cad/bodycam", (Delegate)receiver.ReceiveAsync);
         await app.StartAsync();
         return receiver;

@@ -142,7 +142,7 @@ public sealed class WebhookTests(BodyCamSystem system)
         await cad.SubscribeAsync(healthy, types, new { command });
         // Nothing listens on this port: every attempt is refused.
         using var unreachable = await cad.PostAsJsonAsync("api/integrations/webhooks",
-            new { url = $"http://127.0.0.1:{ServiceProcess.FreePort()}/gone", types, filters = new { command } });
+            new { url = $"http://127.0.0.2:{ServiceProcess.FreePort()}/gone", types, filters = new { command } });
         var unreachableId = (await unreachable.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
 
         var camera = await system.EnlistAsync(command: command);

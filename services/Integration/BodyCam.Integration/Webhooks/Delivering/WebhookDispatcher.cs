@@ -7,6 +7,7 @@ using Marten;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
+using BodyCam.Integration.Webhooks.Targets;
 using StandardWebhooks;
 
 namespace BodyCam.Integration.Webhooks.Delivering;
@@ -18,7 +19,8 @@ namespace BodyCam.Integration.Webhooks.Delivering;
 /// worker moves on. Workers run side by side (bounded), so a slow or dead receiver delays no one else.
 /// </summary>
 public sealed class WebhookDispatcher(
-    IDocumentStore store, IHttpClientFactory clients, FeedSignal signal, TimeProvider time, IConfiguration configuration, ILogger<WebhookDispatcher> log)
+    IDocumentStore store, IHttpClientFactory clients, FeedSignal signal, WebhookSecrets secrets, TimeProvider time, IConfiguration configuration,
+    ILogger<WebhookDispatcher> log)
     : BackgroundService
 {
     public const string Client = "webhooks";
@@ -136,7 +138,7 @@ public sealed class WebhookDispatcher(
     {
         var attempts = 0;
         string? error = null;
-        var signer = new StandardWebhook(subscription.Secret);
+        var signer = new StandardWebhook(secrets.Reveal(subscription.Secret));
         var http = clients.CreateClient(Client);
         try
         {
@@ -157,13 +159,20 @@ public sealed class WebhookDispatcher(
                     using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
                     if (!response.IsSuccessStatusCode)
                     {
-                        error = $"The receiver answered {(int)response.StatusCode} {response.ReasonPhrase}.";
+                        // The status alone: what a receiver says is not echoed back to whoever subscribed it.
+                        error = $"The receiver answered {(int)response.StatusCode}.";
                         throw new ReceiverRefused(error);
                     }
                 }
-                catch (HttpRequestException e)
+                catch (TargetRefusedException e)
                 {
-                    error = $"The receiver could not be reached: {e.Message}";
+                    error = $"The target was refused: {e.Message}";
+                    throw;
+                }
+                catch (HttpRequestException)
+                {
+                    // Refused, reset or unreachable alike: the difference would map the force's network.
+                    error = "The receiver could not be reached.";
                     throw;
                 }
                 catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using BodyCam.Contracts.Integration;
 using BodyCam.Integration.Feed;
+using BodyCam.Integration.Webhooks.Targets;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
@@ -30,9 +31,15 @@ public static partial class SubscribeWebhook
             .WithSummary("Subscribe a URL to BodyCam events, delivered as signed CloudEvents.");
 
     private static async Task<Results<Created<WebhookView>, ValidationProblem, ProblemHttpResult>> HandleAsync(
-        SubscribeRequest request, HttpContext http, IDocumentSession session, TimeProvider time, IConfiguration configuration, CancellationToken cancellationToken)
+        SubscribeRequest request, HttpContext http, IDocumentSession session, TimeProvider time, WebhookTargets targets, WebhookSecrets secrets,
+        CancellationToken cancellationToken)
     {
-        var errors = Validate(request, configuration);
+        var errors = Validate(request, targets);
+        if (errors.Count == 0 && await targets.RefuseResolvedAsync(new Uri(request.Url!), cancellationToken) is { } inside)
+        {
+            errors["url"] = [inside];
+        }
+
         if (errors.Count > 0)
         {
             return Problem.Invalid(errors);
@@ -48,7 +55,7 @@ public static partial class SubscribeWebhook
         var secret = request.Secret ?? NewSecret();
         var subscription = new WebhookSubscription(
             $"wh-{Guid.CreateVersion7():N}"[..19], owner, request.Url!, request.Types ?? [], request.Filters?.Command, request.Filters?.OperationId,
-            request.Filters?.IncidentRef, secret, time.GetUtcNow());
+            request.Filters?.IncidentRef, secrets.Protect(secret), time.GetUtcNow());
         session.Store(subscription);
         session.Events.StartStream(WebhookSubscription.StreamKey(subscription.Id), new WebhookSubscribed(
             subscription.Id, owner, subscription.Url, subscription.Types, subscription.Command, subscription.OperationId, subscription.IncidentRef,
@@ -60,20 +67,20 @@ public static partial class SubscribeWebhook
 
     private static string NewSecret() => "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
-    private static Dictionary<string, string[]> Validate(SubscribeRequest request, IConfiguration configuration)
+    private static Dictionary<string, string[]> Validate(SubscribeRequest request, WebhookTargets targets)
     {
         var errors = new Dictionary<string, string[]>();
         if (!Uri.TryCreate(request.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || request.Url!.Length > 2000)
         {
             errors["url"] = ["url is an absolute http or https URL, at most 2000 characters."];
         }
-        else if (url.Scheme == "http" && !configuration.GetValue("Integration:AllowHttpTargets", true))
-        {
-            errors["url"] = ["This deployment delivers only to https URLs."];
-        }
         else if (!string.IsNullOrEmpty(url.UserInfo))
         {
             errors["url"] = ["Put no credentials in the URL; deliveries are signed with the secret instead."];
+        }
+        else if (targets.RefuseUrl(url) is { } refused)
+        {
+            errors["url"] = [refused];
         }
 
         if (request.Types is null || request.Types.Count == 0)
