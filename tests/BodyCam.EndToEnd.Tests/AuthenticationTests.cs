@@ -162,7 +162,8 @@ public sealed class AuthenticationTests(BodyCamSystem system)
         {
             var items = await system.AuditEventsAsync("type=AccessRefused&limit=1000");
             var mine = items.Where(e => e.GetProperty("actorId").GetString() == "officer1"
-                && e.GetProperty("data").GetProperty("path").GetString() == "/api/ingest/cameras").ToArray();
+                && e.GetProperty("data").GetProperty("path").GetString() == "/api/ingest/cameras"
+                && e.GetProperty("data").GetProperty("method").GetString() == "POST").ToArray();
             return mine.Length > 0 ? mine : null;
         }, what: "officer1's refusal in the audit record");
         var data = refusals[^1].GetProperty("data");

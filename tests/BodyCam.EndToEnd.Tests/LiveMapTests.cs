@@ -133,6 +133,35 @@ public sealed class LiveMapTests(BodyCamSystem system)
     }
 
     [Fact]
+    public async Task An_officer_reads_a_colleagues_recent_track_in_their_own_command_only_and_every_read_is_on_the_record()
+    {
+        var here = Spot.Random();
+        var colleague = await system.EnlistAsync(command: "B");
+        var elsewhere = await system.EnlistAsync(command: "C");
+        await colleague.ReportAtAsync(here);
+        await elsewhere.ReportAtAsync(here.Offset(0.001, 0));
+        await system.MapEventuallyAsync($"bbox={here.Box}", f => f.Length == 2, "both officers on the map");
+        using var officer = await system.ClientForAsync("officer1");
+        var now = DateTimeOffset.UtcNow;
+        string Window(DateTimeOffset from) => $"from={Uri.EscapeDataString(from.ToString("O"))}&to={Uri.EscapeDataString(now.AddMinutes(1).ToString("O"))}";
+
+        using var allowed = await officer.GetAsync($"api/location/officers/{colleague.OfficerId}/track?{Window(now.AddMinutes(-30))}");
+        using var otherCommand = await officer.GetAsync($"api/location/officers/{elsewhere.OfficerId}/track?{Window(now.AddMinutes(-30))}");
+        using var tooOld = await officer.GetAsync($"api/location/officers/{colleague.OfficerId}/track?{Window(now.AddHours(-5))}");
+
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, otherCommand.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, tooOld.StatusCode);
+        var mine = (JsonElement)(await Eventually.Async(async () =>
+            (await system.AuditEventsAsync("type=PersonalDataRead&limit=1000"))
+                .FirstOrDefault(i => i.GetProperty("actorId").GetString() == "officer1" && i.GetProperty("data").GetProperty("subjectId").GetString() == colleague.OfficerId)
+                is { ValueKind: JsonValueKind.Object } found ? (object)found : null, what: "officer1's read of the track on the record"))!;
+        Assert.Equal("officer-track", mine.GetProperty("data").GetProperty("what").GetString());
+        Assert.Equal(1, mine.GetProperty("data").GetProperty("items").GetInt32());
+        Assert.Contains("from=", mine.GetProperty("data").GetProperty("filter").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_operation_lists_exactly_the_officers_inside_its_area()
     {
         var here = Spot.Random();

@@ -71,7 +71,8 @@ public sealed class BodyCamSystem : IAsyncLifetime
         ["Authorisation__SigningKeyFile"] = Path.Combine(Path.GetDirectoryName(SigningKeyFile)!, "stream-token-signing.pem"),
         ["Audit__SigningKeyFile"] = Path.Combine(Path.GetDirectoryName(SigningKeyFile)!, "audit-checkpoint-signing.pem"),
         ["ConnectionStrings__postgres"] = Database,
-        ["ConnectionStrings__rabbitmq"] = rabbitMq ?? RabbitMq,
+        // Each service as its own RabbitMQ user with the permissions './bodycam up' gives it, where './bodycam test' made them.
+        ["ConnectionStrings__rabbitmq"] = rabbitMq ?? Environment.GetEnvironmentVariable($"BODYCAM_TEST_RABBITMQ_{name.ToUpperInvariant()}") ?? RabbitMq,
         ["Identity__Authority"] = $"http://127.0.0.1:{_gatewayPort}/",
         ["Identity__Issuer"] = $"http://127.0.0.1:{_gatewayPort}/",
         ["Identity__RequireHttpsMetadata"] = "false",

@@ -56,6 +56,11 @@ public sealed class IdentitySeeder(IServiceProvider services, DemoUsers demo, IC
             };
             await UpsertAsync(applications, cad, cancellationToken);
         }
+        else if (await applications.FindByClientIdAsync(ClientProperties.DemoCad, cancellationToken) is { } leftOver)
+        {
+            // A deployment that once ran the demo keeps no demo client with its well-known secret.
+            await applications.DeleteAsync(leftOver, cancellationToken);
+        }
     }
 
     public static Uri ConsoleRedirect(IConfiguration configuration) =>

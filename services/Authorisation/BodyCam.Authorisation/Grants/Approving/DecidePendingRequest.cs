@@ -27,6 +27,7 @@ public static class DecidePendingRequest
             .WithName("ListViewRequests")
             .WithSummary("View requests in a state (pending by default), oldest first.");
         requests.MapGet("/{requestId}", GetAsync)
+            .RequireRoles(Roles.Officer, Roles.Supervisor, Roles.ControlRoom, Roles.Compliance)
             .WithName("GetViewRequest")
             .WithSummary("A view request and what became of it; its viewer gets the stream token of a live grant.");
         requests.MapPost("/{requestId}/approve", (string requestId, DecisionNote note, HttpContext http, IDocumentSession session, TimeProvider time, CancellationToken ct) =>

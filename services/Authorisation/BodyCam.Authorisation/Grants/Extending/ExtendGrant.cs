@@ -1,6 +1,7 @@
 using BodyCam.Authorisation.Policy;
 using BodyCam.Authorisation.Tokens;
 using BodyCam.Contracts.Access;
+using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
 using Marten;
@@ -20,6 +21,7 @@ public static class ExtendGrant
 {
     public static RouteHandlerBuilder MapExtendGrant(this RouteGroupBuilder grants) =>
         grants.MapPost("/{grantId}/extend", HandleAsync)
+            .RequireRoles(Roles.Officer, Roles.Supervisor, Roles.ControlRoom)
             .WithName("ExtendGrant")
             .WithSummary("Renew a live grant, saying why; a new stream token comes back.");
 

@@ -1,3 +1,4 @@
+using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Security;
 using Marten;
 
@@ -11,6 +12,7 @@ public static class ListGrants
 {
     public static RouteHandlerBuilder MapListGrants(this RouteGroupBuilder grants) =>
         grants.MapGet("/", HandleAsync)
+            .RequireRoles(Roles.Officer, Roles.Supervisor, Roles.ControlRoom, Roles.Compliance)
             .WithName("ListGrants")
             .WithSummary("Grants, newest first; an officer sees only their own.");
 

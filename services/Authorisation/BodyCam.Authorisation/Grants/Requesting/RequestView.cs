@@ -3,6 +3,7 @@ using BodyCam.Authorisation.Cameras;
 using BodyCam.Authorisation.Policy;
 using BodyCam.Authorisation.Tokens;
 using BodyCam.Contracts.Access;
+using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Security;
 using JasperFx.Events;
 using Marten;
@@ -26,6 +27,8 @@ public static partial class RequestView
 {
     public static RouteHandlerBuilder MapRequestView(this RouteGroupBuilder requests) =>
         requests.MapPost("/", HandleAsync)
+            // Roles that may ever watch, and compliance, whose request the policy refuses on the record.
+            .RequireRoles(Roles.Officer, Roles.Supervisor, Roles.ControlRoom, Roles.Compliance)
             .WithName("RequestView")
             .WithSummary("Ask to watch a camera live, saying why.");
 

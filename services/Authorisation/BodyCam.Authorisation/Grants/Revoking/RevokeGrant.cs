@@ -1,4 +1,5 @@
 using BodyCam.Contracts.Access;
+using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
 using Marten;
@@ -17,6 +18,7 @@ public static class RevokeGrant
 {
     public static RouteHandlerBuilder MapRevokeGrant(this RouteGroupBuilder grants) =>
         grants.MapPost("/{grantId}/revoke", HandleAsync)
+            .RequireRoles(Roles.Officer, Roles.Supervisor, Roles.ControlRoom, Roles.Compliance)
             .WithName("RevokeGrant")
             .WithSummary("End a live grant now, saying why.");
 

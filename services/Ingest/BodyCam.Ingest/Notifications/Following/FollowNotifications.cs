@@ -3,6 +3,7 @@ using BodyCam.Contracts.Access;
 using BodyCam.Contracts.Streaming;
 using BodyCam.Contracts.Cameras;
 using BodyCam.Ingest.Devices;
+using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Security;
 using MassTransit;
 
@@ -16,6 +17,7 @@ public static class FollowNotifications
 {
     public static RouteHandlerBuilder MapFollowNotifications(this RouteGroupBuilder cameras) =>
         cameras.MapGet("/{cameraId}/notifications", HandleAsync)
+            .RequireRoles(Roles.Device)
             .WithName("FollowNotifications")
             .WithSummary("Server-sent events for the wearer: viewers joining and leaving, Watch Me acknowledged.");
 

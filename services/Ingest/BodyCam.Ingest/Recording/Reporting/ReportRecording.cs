@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using BodyCam.Contracts.Cameras;
 using BodyCam.Ingest.Cameras;
 using BodyCam.Ingest.Devices;
+using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
 using Marten;
@@ -32,6 +33,7 @@ public static class ReportRecording
 {
     public static RouteHandlerBuilder MapReportRecording(this RouteGroupBuilder cameras) =>
         cameras.MapPost("/{cameraId}/recording", HandleAsync)
+            .RequireRoles(Roles.Device)
             .WithName("ReportRecording")
             .WithSummary("The camera started or stopped recording.");
 

@@ -3,6 +3,7 @@ using System.Text;
 using BodyCam.Contracts.Telemetry;
 using BodyCam.Ingest.Cameras;
 using BodyCam.Ingest.Devices;
+using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
 using Marten;
@@ -35,6 +36,7 @@ public static class ReportTelemetry
 
     public static RouteHandlerBuilder MapReportTelemetry(this RouteGroupBuilder cameras) =>
         cameras.MapPost("/{cameraId}/telemetry", HandleAsync)
+            .RequireRoles(Roles.Device)
             // 500 samples fit in well under this; anything bigger is refused before it is read.
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxBodyBytes))
             .WithName("ReportTelemetry")

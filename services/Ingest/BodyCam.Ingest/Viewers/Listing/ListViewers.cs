@@ -1,4 +1,5 @@
 using BodyCam.Ingest.Devices;
+using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
 using Marten;
@@ -13,6 +14,7 @@ public static class ListViewers
 {
     public static RouteHandlerBuilder MapListViewers(this RouteGroupBuilder cameras) =>
         cameras.MapGet("/{cameraId}/viewers", HandleAsync)
+            .RequireRoles(Roles.Device, Roles.Officer)
             .WithName("ListViewers")
             .WithSummary("Who may watch this camera now: the wearer's own view of their viewers.");
 

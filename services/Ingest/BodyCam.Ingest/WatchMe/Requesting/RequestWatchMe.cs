@@ -1,6 +1,7 @@
 using BodyCam.Contracts.Cameras;
 using BodyCam.Ingest.Cameras;
 using BodyCam.Ingest.Devices;
+using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
 using Marten;
@@ -22,6 +23,7 @@ public static class RequestWatchMe
 
     public static RouteHandlerBuilder MapRequestWatchMe(this RouteGroupBuilder cameras) =>
         cameras.MapPost("/{cameraId}/watch-me", HandleAsync)
+            .RequireRoles(Roles.Device)
             .WithName("RequestWatchMe")
             .WithSummary("The wearer asks the control room to watch their camera now.");
 

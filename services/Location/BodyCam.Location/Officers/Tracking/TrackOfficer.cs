@@ -1,7 +1,9 @@
 using System.Text.Json.Serialization;
+using BodyCam.Contracts.Records;
 using BodyCam.Location.Map;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
+using BodyCam.ServiceDefaults.Security;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -25,10 +27,14 @@ public sealed record TrackFeature(LineStringGeometry? Geometry, TrackProperties 
 /// <summary>
 /// <c>GET /api/location/officers/{officerId}/track?from=&amp;to=</c>: where an officer went, as a GeoJSON
 /// LineString with the time of each position. The window defaults to the last hour and is at most 24 hours.
+/// An officer (with no wider role) may read only their own track and their own command's colleagues',
+/// and only the last hour of it. Every read is on the record (<see cref="PersonalDataRead"/>): who read
+/// whose track, over which window, and how many positions came back.
 /// </summary>
 public static class TrackOfficer
 {
     public static readonly TimeSpan MaxWindow = TimeSpan.FromHours(24);
+    public static readonly TimeSpan OfficerWindow = TimeSpan.FromHours(1);
     public const int MaxPoints = 20_000;
 
     public static RouteHandlerBuilder MapTrackOfficer(this RouteGroupBuilder officers) =>
@@ -37,10 +43,12 @@ public static class TrackOfficer
             .WithName("TrackOfficer")
             .WithSummary("An officer's positions between two times, as a LineString with times.");
 
-    private static async Task<Results<Ok<TrackFeature>, ValidationProblem>> HandleAsync(
-        string officerId, IQuerySession session, TrackPoints track, TimeProvider time, CancellationToken cancellationToken, DateTimeOffset? from = null, DateTimeOffset? to = null)
+    private static async Task<Results<Ok<TrackFeature>, ValidationProblem, ProblemHttpResult>> HandleAsync(
+        string officerId, HttpContext http, IDocumentSession session, TrackPoints track, LiveMap map, AccessRefusals refusals, TimeProvider time,
+        CancellationToken cancellationToken, DateTimeOffset? from = null, DateTimeOffset? to = null)
     {
-        var end = to ?? time.GetUtcNow();
+        var now = time.GetUtcNow();
+        var end = to ?? now;
         var start = from ?? end - TimeSpan.FromHours(1);
         if (start > end)
         {
@@ -50,6 +58,12 @@ public static class TrackOfficer
         if (end - start > MaxWindow)
         {
             return Problem.Invalid("to", $"A track covers at most {MaxWindow.TotalHours} hours; ask for several windows.");
+        }
+
+        if (OfficerOnly(http.User) && RefuseOfficer(http.User, officerId, start, now, map) is { } why)
+        {
+            await refusals.RecordAsync(http, why, cancellationToken);
+            return Problem.Forbidden(why);
         }
 
         var periods = await session.Query<AssignmentPeriod>()
@@ -65,9 +79,37 @@ public static class TrackOfficer
 
         points = [.. points.OrderBy(p => p.At).Take(MaxPoints)];
         var positions = points.Select(p => new[] { p.Lon, p.Lat }).ToList();
+        // The read is on the record before the positions leave.
+        session.Events.StartStream($"read-{Guid.CreateVersion7()}", new PersonalDataRead(
+            "location", "officer-track", officerId, FormattableString.Invariant($"from={start:O}&to={end:O}"), points.Count,
+            http.User.RoleNames(), null, http.User.ActorId(), now, http.CorrelationId()));
+        await session.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(new TrackFeature(
             positions.Count >= 2 ? new LineStringGeometry(positions) : null,
             new TrackProperties(officerId, start, end, [.. points.Select(p => p.At)], [.. points.Select(p => p.CameraId).Distinct()]),
             positions));
+    }
+
+    /// <summary>A token whose only map-reading role is officer.</summary>
+    private static bool OfficerOnly(System.Security.Claims.ClaimsPrincipal user) =>
+        user.IsInRole(Roles.Officer) && !MapReaders.Roles.Any(r => r != Roles.Officer && user.IsInRole(r));
+
+    private static string? RefuseOfficer(System.Security.Claims.ClaimsPrincipal user, string officerId, DateTimeOffset start, DateTimeOffset now, LiveMap map)
+    {
+        if (start < now - OfficerWindow)
+        {
+            return $"An officer may read a track of the last {OfficerWindow.TotalHours:0} hour only.";
+        }
+
+        if (user.FindFirst(BodyCamClaims.OfficerId)?.Value == officerId)
+        {
+            return null;
+        }
+
+        var command = user.FindFirst(BodyCamClaims.Command)?.Value;
+        var theirs = map.OnMap(e => e.OfficerId == officerId).FirstOrDefault()?.Command;
+        return command is not null && theirs == command
+            ? null
+            : $"An officer may read the tracks of their own command's colleagues only; '{officerId}' is not on the map in command {command ?? "(none)"}.";
     }
 }
