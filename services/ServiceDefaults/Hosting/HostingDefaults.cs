@@ -58,7 +58,13 @@ public static class HostingDefaults
         services.Configure<ForwardedHeadersOptions>(o => TrustForwardedHeaders(o, builder.Configuration));
         // A JSON body is small: one megabyte unless the deployment says otherwise, and an endpoint may
         // ask for less (RequestSizeLimit metadata). A camera's live push lifts the limit for itself.
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = builder.Configuration.GetValue("Limits:MaxRequestBodyBytes", 1024L * 1024));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = builder.Configuration.GetValue("Limits:MaxRequestBodyBytes", 1024L * 1024);
+            // Open connections are bounded too: WebSockets and event feeds each hold one for as long as they last.
+            k.Limits.MaxConcurrentConnections = builder.Configuration.GetValue("Limits:MaxConnections", 20_000L);
+            k.Limits.MaxConcurrentUpgradedConnections = builder.Configuration.GetValue("Limits:MaxUpgradedConnections", 10_000L);
+        });
         return builder;
     }
 
@@ -165,6 +171,7 @@ public static class HostingDefaults
             context.ProblemDetails.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
         });
         services.AddExceptionHandler<BadRequestExceptionHandler>();
+        services.AddExceptionHandler<DependencyUnavailableExceptionHandler>();
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.ConfigureHttpJsonOptions(o =>
         {
