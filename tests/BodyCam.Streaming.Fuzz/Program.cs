@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using BodyCam.Streaming.Media;
+using BodyCam.Streaming.Tests.Media;
 using SharpFuzz;
 
 // afl-fuzz hands each input over standard input. The first byte chooses how the rest arrives: whole,
@@ -19,7 +20,7 @@ Fuzzer.OutOfProcess.Run(stream =>
 
     var piece = input[0];
     var body = input[1..];
-    var reader = new PushReader(piece == 0 ? Whole(body) : new Pieces(body, piece), 16 * 1024 * 1024);
+    var reader = new PushReader(piece == 0 ? Whole(body) : new PieceReader(body, _ => piece), 16 * 1024 * 1024);
     try
     {
         var init = reader.ReadInitAsync(CancellationToken.None).GetAwaiter().GetResult();
@@ -35,44 +36,3 @@ Fuzzer.OutOfProcess.Run(stream =>
 });
 
 static PipeReader Whole(byte[] body) => PipeReader.Create(new ReadOnlySequence<byte>(body));
-
-/// <summary>A body delivered a piece at a time: the next piece only once the reader examined all it had.</summary>
-internal sealed class Pieces(byte[] body, int size) : PipeReader
-{
-    private int _consumed;
-    private int _examined;
-    private int _delivered;
-
-    public override void AdvanceTo(SequencePosition consumed) => AdvanceTo(consumed, consumed);
-
-    public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
-    {
-        _consumed = consumed.GetInteger();
-        _examined = Math.Max(_examined, examined.GetInteger());
-    }
-
-    public override bool TryRead(out ReadResult result)
-    {
-        if (_examined >= _delivered && _delivered < body.Length)
-        {
-            _delivered += Math.Min(size, body.Length - _delivered);
-        }
-
-        result = new ReadResult(new ReadOnlySequence<byte>(body, _consumed, _delivered - _consumed), false, _delivered == body.Length);
-        return true;
-    }
-
-    public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
-    {
-        TryRead(out var result);
-        return ValueTask.FromResult(result);
-    }
-
-    public override void CancelPendingRead()
-    {
-    }
-
-    public override void Complete(Exception? exception = null)
-    {
-    }
-}

@@ -84,12 +84,13 @@ public sealed class ViewerAdmission(
                     $"Authorisation knows no grant '{grantId}' of this viewer for camera '{cameraId}'.");
             }
 
-            if (!checkedGrant.Live)
-            {
-                grants.Set(new GrantFact(grantId, cameraId, EndedBecause: checkedGrant.State == "revoked" ? EndReasons.GrantRevoked : EndReasons.GrantExpired,
+            // What authorisation said is kept, so the next request on this grant (an LL-HLS player asks
+            // for its playlist several times a second) need not ask again; a later fact replaces it.
+            grants.Set(checkedGrant.Live
+                ? new GrantFact(grantId, cameraId, ExtendedUntil: checkedGrant.ExpiresAt)
+                : new GrantFact(grantId, cameraId, EndedBecause: checkedGrant.State == "revoked" ? EndReasons.GrantRevoked : EndReasons.GrantExpired,
                     EndDetail: $"The grant is {checkedGrant.State}."));
-                grant = grants.Find(grantId);
-            }
+            grant = grants.Find(grantId);
         }
 
         if (grant?.EndedBecause is { } ended)
@@ -130,7 +131,10 @@ public sealed class ViewerAdmission(
     /// </summary>
     public async Task<ProblemHttpResult?> CheckConcurrencyAsync(HttpContext http, ViewerPass pass, ViewerSession? except = null)
     {
-        var open = streams.SessionsOnGrant(pass.GrantId).Count(s => s != except && s.EndReason is null);
+        // Sessions opened before this one (their ids are time-ordered): two racing at once cannot both
+        // see the other first and both give way.
+        var open = streams.SessionsOnGrant(pass.GrantId)
+            .Count(s => s != except && s.EndReason is null && (except is null || string.CompareOrdinal(s.SessionId, except.SessionId) < 0));
         if (open < SessionsPerGrant)
         {
             return null;

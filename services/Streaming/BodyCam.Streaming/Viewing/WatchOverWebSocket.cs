@@ -51,6 +51,12 @@ public static class WatchOverWebSocket
         streams.Register(viewer);
         try
         {
+            // Two sessions on one token that passed the door at the same moment: the later gives way.
+            if (await admission.CheckConcurrencyAsync(http, pass, except: viewer) is { } raced)
+            {
+                return raced;
+            }
+
             var socket = await LiveSocket.AcceptAsync(http);
             var listening = ListenAsync(socket, viewer);
             await SendAsync(socket, viewer, stream);
