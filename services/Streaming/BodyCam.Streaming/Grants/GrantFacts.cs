@@ -23,6 +23,12 @@ public sealed class GrantBook
 
     public void Set(GrantFact fact) => _grants[fact.Id] = fact;
 
+    /// <summary>
+    /// Keeps what authorisation said of a grant only when no fact about it has arrived meanwhile: a
+    /// revocation heard while the question was on its way must not be overwritten by the older answer.
+    /// </summary>
+    public void Remember(GrantFact answer) => _grants.TryAdd(answer.Id, answer);
+
     public async Task LoadAsync(IDocumentStore store, CancellationToken cancellationToken)
     {
         await using var session = store.QuerySession();

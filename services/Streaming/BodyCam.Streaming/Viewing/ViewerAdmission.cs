@@ -86,7 +86,7 @@ public sealed class ViewerAdmission(
 
             // What authorisation said is kept, so the next request on this grant (an LL-HLS player asks
             // for its playlist several times a second) need not ask again; a later fact replaces it.
-            grants.Set(checkedGrant.Live
+            grants.Remember(checkedGrant.Live
                 ? new GrantFact(grantId, cameraId, ExtendedUntil: checkedGrant.ExpiresAt)
                 : new GrantFact(grantId, cameraId, EndedBecause: checkedGrant.State == "revoked" ? EndReasons.GrantRevoked : EndReasons.GrantExpired,
                     EndDetail: $"The grant is {checkedGrant.State}."));
