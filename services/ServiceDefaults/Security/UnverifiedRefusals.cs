@@ -37,8 +37,9 @@ public sealed class UnverifiedRefusals(IDocumentStore store, TimeProvider time, 
             source = OtherSources;
         }
 
-        tallies.GetOrAdd((source, reason), static (_, at) => new Tally(at), time.GetUtcNow())
-            .Add(time.GetUtcNow(), claimedSubject, context.Request.Path.Value ?? "/");
+        var now = time.GetUtcNow();
+        tallies.GetOrAdd((source, reason), static (_, at) => new Tally(at), now)
+            .Add(now, claimedSubject, context.Request.Path.Value ?? "/");
     }
 
     /// <summary>Records what was counted since the last flush as facts; a count that cannot be stored now is kept for the next.</summary>

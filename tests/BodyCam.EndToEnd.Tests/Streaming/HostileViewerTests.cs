@@ -101,7 +101,6 @@ public sealed class HostileViewerTests(BodyCamSystem system)
                 return socket;
             }));
 
-            await Task.Delay(TimeSpan.FromSeconds(1));
             foreach (var socket in races)
             {
                 open += await StillReceivingAsync(socket) ? 1 : 0;
