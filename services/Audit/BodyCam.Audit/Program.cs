@@ -8,6 +8,7 @@ using BodyCam.Audit.Events.Querying;
 using BodyCam.Audit.Events.Replaying;
 using BodyCam.Audit.Monitoring;
 using BodyCam.Audit.Monitoring.Alerts;
+using BodyCam.Audit.Transparency;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.EventStore;
 using BodyCam.ServiceDefaults.Messaging;
@@ -38,6 +39,7 @@ builder.AddEventStore("audit", options =>
         .Index([e => e.Type, e => e.Id], i => i.Name = "mt_doc_auditentry_idx_type_id")
         .Index([e => e.ViewerId!, e => e.Id], i => i.Name = "mt_doc_auditentry_idx_viewer_id_id");
     options.Schema.For<MisuseAlert>().Duplicate(a => a.State).Duplicate(a => a.Seq);
+    options.Schema.For<PublishedTransparencyReport>();
 })
 // The misuse rules look at each chain entry once, in order, with the daemon keeping their place.
 .AddSubscriptionWithServices<MisuseMonitor>(ServiceLifetime.Singleton, o => o.IncludeType<ChainLinked>());
@@ -47,6 +49,12 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditChain>());
 builder.Services.AddSingleton<ProjectionRebuild>();
 builder.Services.AddSingleton<CheckpointSigner>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<CheckpointSigner>());
+builder.Services.AddOptions<TransparencyOptions>().BindConfiguration("Transparency")
+    .Validate(o => o.Threshold >= 1, "Transparency:Threshold must be 1 or more.")
+    .Validate(o => TimeZoneInfo.TryFindSystemTimeZoneById(o.TimeZone, out _), "Transparency:TimeZone is not a time zone this machine knows.")
+    .ValidateOnStart();
+builder.Services.AddSingleton<TransparencyReports>();
+builder.Services.AddHostedService<TransparencySchedule>();
 
 var app = builder.Build();
 app.UseServiceDefaults();
@@ -62,5 +70,7 @@ audit.MapListAccess();
 var alerts = audit.MapGroup("/alerts");
 alerts.MapListAlerts();
 alerts.MapAcknowledgeAlert();
+audit.MapGroup("/transparency").MapComputeReport();
+app.MapPublicReport();
 
 app.Run();
