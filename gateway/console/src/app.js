@@ -7,8 +7,9 @@ import * as alerts from "./alerts.js";
 import * as grants from "./grants.js";
 import * as replay from "./replay.js";
 import * as wearer from "./wearer.js";
+import * as transparency from "./transparency.js";
 
-const screens = { map: mapScreen, live, alerts, grants, replay, wearer };
+const screens = { map: mapScreen, live, alerts, grants, replay, wearer, transparency };
 const base = `${location.origin}/console/`;
 const users = new oidc.UserManager({
   authority: `${location.origin}/`,

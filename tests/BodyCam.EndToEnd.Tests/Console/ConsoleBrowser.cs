@@ -73,6 +73,25 @@ internal sealed class ConsoleBrowser : IAsyncDisposable
         return page;
     }
 
+    /// <summary>A page anyone may open, without signing in.</summary>
+    public async Task<IPage> OpenAsync(string path)
+    {
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1200, Height = 900 } });
+        context.SetDefaultTimeout(20_000);
+        var page = await context.NewPageAsync();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                _errors.Enqueue($"{path}: {message.Text} ({message.Location})");
+            }
+        };
+        page.PageError += (_, error) => _errors.Enqueue($"{path}: {error}");
+        var response = await page.GotoAsync(new Uri(_system.GatewayAddress, path).ToString());
+        Assert.True(response?.Ok, $"GET {path}: {response?.Status}");
+        return page;
+    }
+
     public static Task ScreenshotAsync(IPage page, string name) =>
         page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Artifacts, $"{name}.png"), FullPage = true });
 

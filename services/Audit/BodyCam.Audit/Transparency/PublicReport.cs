@@ -15,8 +15,8 @@ public static class PublicReport
 
     public static WebApplication MapPublicReport(this WebApplication app)
     {
-        var open = app.MapGroup(Path).WithTags("Transparency").AllowAnonymous();
-        open.MapGet("", async (IQuerySession session, TransparencyReports reports, HttpContext http, CancellationToken cancellationToken, string? period = null) =>
+        var open = app.MapGroup("/public").WithTags("Transparency").AllowAnonymous();
+        open.MapGet("/transparency", async (IQuerySession session, TransparencyReports reports, HttpContext http, CancellationToken cancellationToken, string? period = null) =>
             {
                 if (Invalid(period) is { } invalid)
                 {
@@ -37,14 +37,14 @@ public static class PublicReport
             .WithName("TransparencyReportPage")
             .WithSummary("The published transparency report as a page anyone can read (newest month, or ?period=yyyy-MM).")
             .Produces(StatusCodes.Status200OK, contentType: "text/html");
-        open.MapGet(".json", async (IQuerySession session, TransparencyReports reports, HttpContext http, CancellationToken cancellationToken, string? period = null) =>
+        open.MapGet("/transparency.json", async (IQuerySession session, TransparencyReports reports, HttpContext http, CancellationToken cancellationToken, string? period = null) =>
                 Invalid(period) ?? (await reports.PublishedAsync(session, period, cancellationToken) is { } published
                     ? Json(http, published)
                     : Problem.NotFound(period is null ? "No transparency report has been published yet." : $"No transparency report has been published for {period}.")))
             .WithName("TransparencyReportJson")
             .WithSummary("The published transparency report as open data (JSON; fields in docs/transparency.md).")
             .Produces<TransparencyReport>();
-        open.MapGet(".csv", async (IQuerySession session, TransparencyReports reports, HttpContext http, CancellationToken cancellationToken, string? period = null) =>
+        open.MapGet("/transparency.csv", async (IQuerySession session, TransparencyReports reports, HttpContext http, CancellationToken cancellationToken, string? period = null) =>
             {
                 if (Invalid(period) is { } invalid)
                 {

@@ -56,7 +56,7 @@ public static class ReportPage
             ? "Live viewing of body-worn cameras: transparency report"
             : $"Live viewing of body-worn cameras: transparency report, {TransparencyReports.MonthTitle(report.Period)}";
         html.Append("<!doctype html><html lang=\"en-GB\"><head><meta charset=\"utf-8\">")
-            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
+            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"icon\" href=\"data:,\">")
             .Append("<title>").Append(E(title)).Append("</title><style>").Append(Style).Append("</style></head><body>");
         html.Append("<header><p class=\"kicker\">BodyCam transparency report</p><h1>").Append(E(title)).Append("</h1>");
         if (report is null)
