@@ -109,6 +109,27 @@ public sealed class TransparencyReportTests(BodyCamSystem system)
     }
 
     [Fact]
+    public async Task Last_month_is_published_by_the_schedule_without_anyone_asking()
+    {
+        var london = TimeZoneInfo.FindSystemTimeZoneById("Europe/London");
+        // The schedule publishes a month an hour after it ends (Transparency:Grace).
+        var now = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow.AddHours(-1), london);
+        var due = new DateTime(now.Year, now.Month, 1).AddMonths(-1).ToString("yyyy-MM", CultureInfo.InvariantCulture);
+        using var anyone = system.Client();
+
+        var report = await Eventually.Async(async () =>
+        {
+            using var response = await anyone.GetAsync($"public/transparency.json?period={due}");
+            return response.IsSuccessStatusCode ? (object)JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone() : null;
+        }, what: $"the schedule to publish {due}");
+
+        Assert.True(((JsonElement)report).GetProperty("periodComplete").GetBoolean());
+        await Eventually.Async(async () => (await system.AuditEventsAsync("type=TransparencyReportComputed&limit=500"))
+                .Any(e => e.GetProperty("actorId").GetString() == "system:transparency-schedule" && e.GetProperty("data").GetProperty("period").GetString() == due) ? (object)true : null,
+            what: $"the schedule's computation of {due} on the audit record");
+    }
+
+    [Fact]
     public async Task The_page_is_accessible_and_a_compliance_officer_previews_and_publishes_from_the_console()
     {
         await using var browser = await ConsoleBrowser.LaunchAsync(system);
