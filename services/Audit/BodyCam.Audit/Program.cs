@@ -1,3 +1,4 @@
+using BodyCam.ServiceDefaults.Messaging.Redelivery;
 using BodyCam.Audit.Chain;
 using BodyCam.Audit.Chain.Checkpoints;
 using BodyCam.Audit.Chain.Rebuilding;
@@ -57,7 +58,13 @@ builder.Services.AddSingleton<TransparencyReports>();
 builder.Services.AddHostedService<TransparencySchedule>();
 
 var app = builder.Build();
+if (await app.DeployTopologyIfAskedAsync())
+{
+    return;
+}
+
 app.UseServiceDefaults();
+app.MapDeadLetters("/api/audit");
 
 var audit = app.MapGroup("/api/audit").WithTags("Audit");
 audit.MapQueryEvents();

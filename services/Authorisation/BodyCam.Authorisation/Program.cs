@@ -1,3 +1,4 @@
+using BodyCam.ServiceDefaults.Messaging.Redelivery;
 using BodyCam.Authorisation.Cameras;
 using BodyCam.Authorisation.Grants;
 using BodyCam.Authorisation.Grants.Approving;
@@ -34,7 +35,13 @@ builder.Services.AddSingleton<StreamTokens>();
 builder.Services.AddHostedService<GrantExpiry>();
 
 var app = builder.Build();
+if (await app.DeployTopologyIfAskedAsync())
+{
+    return;
+}
+
 app.UseServiceDefaults();
+app.MapDeadLetters("/api/authorisation");
 
 var authorisation = app.MapGroup("/api/authorisation").WithTags("Authorisation");
 authorisation.MapGetPolicy();

@@ -1,3 +1,4 @@
+using BodyCam.ServiceDefaults.Messaging.Redelivery;
 using BodyCam.Ingest.Cameras;
 using BodyCam.Ingest.Cameras.Assigning;
 using BodyCam.Ingest.Cameras.Credentials;
@@ -38,7 +39,13 @@ builder.Services.AddSingleton<LastSeen>();
 builder.Services.AddSingleton<DeviceNotifications>();
 
 var app = builder.Build();
+if (await app.DeployTopologyIfAskedAsync())
+{
+    return;
+}
+
 app.UseServiceDefaults();
+app.MapDeadLetters("/api/ingest");
 
 var cameras = app.MapGroup("/api/ingest/cameras").WithTags("Cameras");
 cameras.MapRegisterCamera();

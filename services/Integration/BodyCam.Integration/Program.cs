@@ -1,3 +1,4 @@
+using BodyCam.ServiceDefaults.Messaging.Redelivery;
 using BodyCam.Integration.Facts;
 using BodyCam.Integration.Feed;
 using BodyCam.Integration.Feed.Following;
@@ -64,7 +65,13 @@ builder.Services.AddHostedService<WebhookDispatcher>();
 builder.AddMessageBus(bus => bus.AddFactConsumers());
 
 var app = builder.Build();
+if (await app.DeployTopologyIfAskedAsync())
+{
+    return;
+}
+
 app.UseServiceDefaults();
+app.MapDeadLetters("/api/integrations");
 
 var integrations = app.MapGroup("/api/integrations").WithTags("Integration");
 var webhooks = integrations.MapGroup("/webhooks");

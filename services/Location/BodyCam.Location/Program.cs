@@ -1,3 +1,4 @@
+using BodyCam.ServiceDefaults.Messaging.Redelivery;
 using BodyCam.Location.Cameras;
 using BodyCam.Location.Map;
 using BodyCam.Location.Map.Following;
@@ -36,7 +37,13 @@ builder.AddMessageBus(bus =>
 });
 
 var app = builder.Build();
+if (await app.DeployTopologyIfAskedAsync())
+{
+    return;
+}
+
 app.UseServiceDefaults();
+app.MapDeadLetters("/api/location");
 
 var location = app.MapGroup("/api/location").WithTags("Location");
 location.MapFollowMap();

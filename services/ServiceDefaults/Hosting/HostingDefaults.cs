@@ -190,7 +190,7 @@ public static class HostingDefaults
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter("MassTransit", "Marten", serviceName)
+                .AddMeter("MassTransit", "Marten", "BodyCam.Messaging", serviceName)
                 .AddPrometheusExporter());
 
         // Traces are recorded only where they go somewhere: building spans nobody exports costs

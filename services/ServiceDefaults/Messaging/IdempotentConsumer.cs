@@ -1,3 +1,4 @@
+using BodyCam.ServiceDefaults.Messaging.Redelivery;
 using Marten;
 using MassTransit;
 
@@ -15,7 +16,7 @@ public abstract class IdempotentConsumer<TMessage>(IDocumentStore store, TimePro
     public async Task Consume(ConsumeContext<TMessage> context)
     {
         var messageId = context.MessageId
-            ?? throw new InvalidOperationException($"{typeof(TMessage).Name} arrived without a message id; it cannot be de-duplicated.");
+            ?? throw new PoisonMessageException($"{typeof(TMessage).Name} arrived without a message id; it cannot be de-duplicated.");
 
         await using var session = store.LightweightSession();
         if (await session.LoadAsync<HandledMessage>(messageId, context.CancellationToken) is not null)

@@ -1,7 +1,11 @@
+using System.Text.Json;
 using BodyCam.Contracts;
+using BodyCam.ServiceDefaults.Messaging.Redelivery;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace BodyCam.ServiceDefaults.Messaging;
 
@@ -14,11 +18,30 @@ public static class MessageBusDefaults
         var uri = builder.Configuration.GetConnectionString("rabbitmq")
             ?? throw new InvalidOperationException("ConnectionStrings:rabbitmq is not set (amqp://user:password@host:5672/vhost). './bodycam up' sets it; see README.md.");
         var service = builder.Configuration["BodyCam:Service"] ?? builder.Environment.ApplicationName;
+        var queues = new ServiceQueues(ServicePrefix(builder));
+        var deployOnly = builder.Configuration.GetValue("BodyCam:DeployTopology", false);
+        builder.Services.AddOptions<DelayedRedeliveryOptions>().BindConfiguration("Messaging:Redelivery")
+            .Validate(o => o.GiveUpAfter > TimeSpan.Zero && o.EffectiveDelays.All(d => d >= TimeSpan.FromSeconds(1)), "Messaging:Redelivery: delays of a second or more, and a positive GiveUpAfter.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton(queues);
+        builder.Services.AddSingleton<RedeliveryBroker>();
+        builder.Services.AddSingleton<RedeliveryMetrics>();
+        builder.Services.AddSingleton<DeadLetterWatch>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DeadLetterWatch>());
+        builder.Services.AddHealthChecks().AddCheck<DeadLetterWatch>("dead-letters", tags: ["ready"]);
 
         builder.Services.AddMassTransit(x =>
         {
             // Queues are named for the service that owns them: ingest-camera-registered, audit-…
-            x.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(ServicePrefix(builder), false));
+            x.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(queues.Prefix, false));
+            x.AddConfigureEndpointsCallback((name, endpoint) =>
+            {
+                queues.Add(name);
+                // No Fault<T> events: nothing consumes them, a service's user may not declare their
+                // exchanges (least privilege), and a refused fault publish kept the message from ever
+                // reaching its error queue. The error queue, its count and the log say it instead.
+                endpoint.PublishFaults = false;
+            });
             // MassTransit otherwise reports the host and its endpoints to usage-tracking.masstransit.io:
             // nothing about a force's systems leaves its network.
             x.DisableUsageTelemetry();
@@ -26,15 +49,47 @@ public static class MessageBusDefaults
             x.UsingRabbitMq((context, cfg) =>
             {
                 cfg.Host(new Uri(uri), h => h.ConnectionName(service));
-                // Short retries for passing faults, then longer ones for a dependency that is down.
-                // A message that still fails lands in the endpoint's _error queue: kept, never dropped.
-                cfg.UseMessageRetry(r => r.Exponential(8, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200)));
+                // './bodycam up' runs each service once with BodyCam:DeployTopology before any starts:
+                // every queue and binding exists before the first fact is published.
+                cfg.DeployTopologyOnly = deployOnly;
+                // Outside: a message still failing after the immediate retries waits in a delay queue
+                // and comes back, for as long as an outage lasts; only poison, or a message failing
+                // past Messaging:Redelivery:GiveUpAfter, lands in the endpoint's _error queue.
+                cfg.UseConsumeFilter(typeof(RedeliveryFilter<>), context);
+                var redelivery = context.GetRequiredService<IOptions<DelayedRedeliveryOptions>>().Value;
+                cfg.UseMessageRetry(r =>
+                {
+                    r.Exponential(redelivery.Immediate, redelivery.ImmediateInterval, redelivery.ImmediateInterval * 8, redelivery.ImmediateInterval);
+                    r.Ignore<PoisonMessageException>();
+                    r.Ignore<JsonException>();
+                    r.Ignore<FormatException>();
+                    r.Ignore<ArgumentException>();
+                    r.Ignore<InvalidCastException>();
+                });
                 // The marker interface is not a message of its own: no exchange for it.
                 cfg.Publish<IIntegrationEvent>(p => p.Exclude = true);
                 cfg.ConfigureEndpoints(context);
             });
         });
         return builder;
+    }
+
+    /// <summary>
+    /// With <c>BodyCam:DeployTopology=true</c> the process declares its queues, exchanges and bindings
+    /// (MassTransit's, and the delay queues) and exits instead of serving: run before anything publishes.
+    /// </summary>
+    public static async Task<bool> DeployTopologyIfAskedAsync(this WebApplication app)
+    {
+        if (!app.Configuration.GetValue("BodyCam:DeployTopology", false))
+        {
+            return false;
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await app.Services.GetRequiredService<IBusControl>().DeployAsync(timeout.Token);
+        await app.Services.GetRequiredService<RedeliveryBroker>().DeclareAsync(timeout.Token);
+        Console.WriteLine($"Topology of {app.Services.GetRequiredService<ServiceQueues>().Prefix} deployed.");
+        return true;
     }
 
     private static string ServicePrefix(WebApplicationBuilder builder) =>

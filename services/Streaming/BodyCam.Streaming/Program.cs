@@ -1,3 +1,4 @@
+using BodyCam.ServiceDefaults.Messaging.Redelivery;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.EventStore;
 using BodyCam.ServiceDefaults.Messaging;
@@ -30,7 +31,13 @@ builder.Services.AddHostedService<LiveKeeper>();
 builder.AddMessageBus(bus => bus.AddStreamingFactConsumers());
 
 var app = builder.Build();
+if (await app.DeployTopologyIfAskedAsync())
+{
+    return;
+}
+
 app.UseServiceDefaults();
+app.MapDeadLetters("/api/streaming");
 
 var streaming = app.MapGroup("/api/streaming").WithTags("Streaming");
 streaming.MapGroup("/cameras").MapPushLive();

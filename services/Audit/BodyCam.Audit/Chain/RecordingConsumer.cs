@@ -1,6 +1,7 @@
 using BodyCam.Contracts;
 using MassTransit;
 using BodyCam.ServiceDefaults.Messaging;
+using BodyCam.ServiceDefaults.Messaging.Redelivery;
 
 namespace BodyCam.Audit.Chain;
 
@@ -10,7 +11,7 @@ public sealed class RecordingConsumer<TEvent>(AuditChain chain) : IConsumer<TEve
 {
     public Task Consume(ConsumeContext<TEvent> context) =>
         chain.AppendAsync(
-            context.MessageId ?? throw new InvalidOperationException($"{typeof(TEvent).Name} arrived without a message id."),
+            context.MessageId ?? throw new PoisonMessageException($"{typeof(TEvent).Name} arrived without a message id."),
             context.Message,
             context.CancellationToken);
 }

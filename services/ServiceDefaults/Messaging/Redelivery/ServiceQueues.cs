@@ -1,0 +1,28 @@
+using System.Collections.Concurrent;
+
+namespace BodyCam.ServiceDefaults.Messaging.Redelivery;
+
+/// <summary>The queues this service's consumers read, as MassTransit configured them: the error queues to watch are theirs.</summary>
+public sealed class ServiceQueues
+{
+    private readonly ConcurrentDictionary<string, bool> _names = new(StringComparer.Ordinal);
+
+    public ServiceQueues(string prefix) => Prefix = prefix;
+
+    /// <summary>The service's name as its queues and exchanges begin: <c>{prefix}-…</c>.</summary>
+    public string Prefix { get; }
+
+    public IReadOnlyList<string> Names => [.. _names.Keys.Order(StringComparer.Ordinal)];
+
+    public void Add(string name) => _names.TryAdd(name, true);
+
+    public bool Contains(string name) => _names.ContainsKey(name);
+
+    /// <summary>The exchange a delayed or replayed message is routed back to its queue through (direct, by queue name).</summary>
+    public string RedeliverExchange => $"{Prefix}-redeliver";
+
+    /// <summary>The delay queue (and its fanout exchange) for one wait.</summary>
+    public string DelayQueue(TimeSpan delay) => $"{Prefix}-delay-{(long)delay.TotalSeconds}s";
+
+    public static string ErrorQueue(string queue) => $"{queue}_error";
+}
