@@ -23,10 +23,9 @@ public static class DeadLetterEndpoints
 
     public sealed record ReplayResult(string Queue, int Replayed, IReadOnlyList<DeadLetter> Items);
 
-    public static RouteGroupBuilder MapDeadLetters(this IEndpointRouteBuilder app, string api)
+    public static IEndpointRouteBuilder MapDeadLetters(this IEndpointRouteBuilder app, string api)
     {
-        var group = app.MapGroup($"{api}/admin/dead-letters").WithTags("Operations");
-        group.MapGet("", async (RedeliveryBroker broker, DeadLetterWatch watch, CancellationToken cancellationToken, int? limit) =>
+        app.MapGet($"{api}/admin/dead-letters", async (RedeliveryBroker broker, DeadLetterWatch watch, CancellationToken cancellationToken, int? limit) =>
             {
                 if (limit is < 1 or > 1000)
                 {
@@ -38,9 +37,10 @@ public static class DeadLetterEndpoints
                     await broker.ListAsync(limit ?? 100, cancellationToken)));
             })
             .RequireRoles(Roles.Admin)
-            .WithName("ListDeadLetters")
+            .WithTags("Operations")
+            .WithName("ListErrorQueueMessages")
             .WithSummary("Messages waiting in this service's error queues (type, id, fault; never content).");
-        group.MapPost("/replay", async (ReplayRequest body, HttpContext http, RedeliveryBroker broker, DeadLetterWatch watch, IDocumentSession session,
+        app.MapPost($"{api}/admin/dead-letters/replay", async (ReplayRequest body, HttpContext http, RedeliveryBroker broker, DeadLetterWatch watch, IDocumentSession session,
                 ServiceIdentity service, TimeProvider time, CancellationToken cancellationToken) =>
             {
                 if (string.IsNullOrWhiteSpace(body.Queue) || !broker.Queues.Contains(body.Queue))
@@ -65,8 +65,9 @@ public static class DeadLetterEndpoints
                 return TypedResults.Ok(new ReplayResult(body.Queue, replayed.Count, replayed));
             })
             .RequireRoles(Roles.Admin)
-            .WithName("ReplayDeadLetters")
+            .WithTags("Operations")
+            .WithName("ReplayErrorQueueMessages")
             .WithSummary("Send messages from an error queue back to be handled again (all, or by message id).");
-        return group;
+        return app;
     }
 }
