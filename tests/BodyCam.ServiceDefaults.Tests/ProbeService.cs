@@ -53,6 +53,28 @@ public sealed class ProbeConsumer(IDocumentStore store, TimeProvider time) : Ide
         Handled.AddOrUpdate(context.Message.OperationId, 1, (_, n) => n + 1);
 }
 
+/// <summary>A batch consumer as location's telemetry consumer is: the whole batch in one transaction, failing together.</summary>
+public sealed class ProbeBatchConsumer(IDocumentStore store) : IConsumer<Batch<OperationOpened>>
+{
+    public static volatile bool Failing;
+
+    public async Task Consume(ConsumeContext<Batch<OperationOpened>> context)
+    {
+        if (Failing)
+        {
+            throw new TimeoutException("the store did not answer");
+        }
+
+        await using var session = store.LightweightSession();
+        session.Store([.. context.Message.Select(m => new ProbeRecord(m.Message.OperationId, DateTimeOffset.UtcNow))]);
+        await session.SaveChangesAsync(context.CancellationToken);
+        foreach (var m in context.Message)
+        {
+            ProbeConsumer.Handled.AddOrUpdate(m.Message.OperationId, 1, (_, n) => n + 1);
+        }
+    }
+}
+
 /// <summary>
 /// One service's messaging as the services run it (its event store, MassTransit with the delayed
 /// redelivery, its own least-privileged RabbitMQ user: ingest's), with one probe consumer on a queue
@@ -70,7 +92,7 @@ internal sealed class ProbeService : IAsyncDisposable
 
     public IDocumentStore Store => App.Services.GetRequiredService<IDocumentStore>();
 
-    public static WebApplication Build(string postgres, string queue, string schema, IDictionary<string, string?>? settings = null)
+    public static WebApplication Build(string postgres, string queue, string schema, IDictionary<string, string?>? settings = null, bool batch = false)
     {
         var builder = WebApplication.CreateBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -97,13 +119,24 @@ internal sealed class ProbeService : IAsyncDisposable
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new ServiceIdentity("ingest"));
         builder.AddEventStore(schema);
-        builder.AddMessageBus(bus => bus.AddConsumer<ProbeConsumer>().Endpoint(e => e.Name = queue));
+        builder.AddMessageBus(bus =>
+        {
+            if (batch)
+            {
+                bus.AddConsumer<ProbeBatchConsumer>(c => c.Options<BatchOptions>(o => o.SetMessageLimit(50).SetTimeLimit(TimeSpan.FromMilliseconds(200)).SetConcurrencyLimit(1)))
+                    .Endpoint(e => { e.Name = queue; e.PrefetchCount = 100; });
+            }
+            else
+            {
+                bus.AddConsumer<ProbeConsumer>().Endpoint(e => e.Name = queue);
+            }
+        });
         return builder.Build();
     }
 
-    public static async Task<ProbeService> StartAsync(string postgres, string queue, string schema, IDictionary<string, string?>? settings = null)
+    public static async Task<ProbeService> StartAsync(string postgres, string queue, string schema, IDictionary<string, string?>? settings = null, bool batch = false)
     {
-        var app = Build(postgres, queue, schema, settings);
+        var app = Build(postgres, queue, schema, settings, batch);
         await app.StartAsync();
         // The host starts the bus in the background: its queue is bound once the bus is healthy.
         var health = await app.Services.GetRequiredService<IBusControl>().WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(30));

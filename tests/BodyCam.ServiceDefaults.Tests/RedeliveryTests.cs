@@ -80,6 +80,26 @@ public sealed class RedeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_failing_batch_parks_each_of_its_messages_and_each_comes_back_and_is_handled()
+    {
+        await using var service = await ProbeService.StartAsync(_postgres, _queue, _schema, batch: true);
+        using var parked = new ParkedCounter(_queue);
+        ProbeBatchConsumer.Failing = true;
+        var operations = Enumerable.Range(0, 5).Select(i => $"batch-{i}-{Guid.NewGuid():N}").ToList();
+        foreach (var operation in operations)
+        {
+            await PublishAsync(operation);
+        }
+
+        await Eventually.Async(() => Task.FromResult(parked.Count >= operations.Count ? (object)true : null), TimeSpan.FromSeconds(30), "every message of the failing batch parked");
+        ProbeBatchConsumer.Failing = false;
+
+        await Eventually.Async(() => Task.FromResult(operations.All(o => ProbeConsumer.Handled.GetValueOrDefault(o) >= 1) ? (object)true : null),
+            TimeSpan.FromSeconds(30), "every message handled once the store answers");
+        Assert.Equal(0u, (await service.Broker.CountAsync(CancellationToken.None)).GetValueOrDefault(_queue));
+    }
+
+    [Fact]
     public async Task A_poison_message_reaches_the_error_queue_turns_health_degraded_is_listed_and_is_replayed_once_mended()
     {
         await using var service = await ProbeService.StartAsync(_postgres, _queue, _schema);

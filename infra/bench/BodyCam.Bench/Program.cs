@@ -4,7 +4,24 @@ using BodyCam.Bench;
 if (args is ["plain-copy-server", var port])
 {
     await PlainCopyFloor.ServeAsync(int.Parse(port, System.Globalization.CultureInfo.InvariantCulture));
-    return;
+    return 0;
+}
+
+if (args is ["chaos", ..])
+{
+    string ChaosOption(string name, string fallback)
+    {
+        var at = Array.IndexOf(args, $"--{name}");
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
+    }
+
+    var chaosReport = new Report();
+    Console.WriteLine($"BodyCam chaos run on {Report.Machine}");
+    var chaosGateway = new Gateway(new Uri(ChaosOption("gateway", "http://127.0.0.1:8080/")), ChaosOption("password", Environment.GetEnvironmentVariable("BODYCAM_DEMO_PASSWORD") ?? "demo"));
+    var code = await ChaosBench.RunAsync(chaosReport, chaosGateway, ChaosOption("bodycam", "./bodycam"), int.Parse(ChaosOption("cameras", "12")),
+        TimeSpan.FromSeconds(int.Parse(ChaosOption("outage", ChaosOption("seconds", "90")))), TimeSpan.FromMinutes(int.Parse(ChaosOption("settle-minutes", "10"))), args.Contains("--quick"));
+    chaosReport.Write(ChaosOption("out", Path.Combine(Directory.GetCurrentDirectory(), ".bodycam", "chaos")));
+    return code;
 }
 
 var what = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "all";
@@ -88,3 +105,4 @@ if (what is "security")
 }
 
 report.Write(output);
+return 0;

@@ -16,49 +16,52 @@ public sealed class RedeliveryFilter<T>(RedeliveryBroker broker, RedeliveryMetri
     : IFilter<ConsumeContext<T>>
     where T : class
 {
-    // A batch is made of messages that each pass through this filter on their own; the batch's
-    // failure reaches each of them there.
+    // A batch consumer fails for all its messages at once: each is parked on its own.
     private static readonly bool IsBatch = typeof(T).IsGenericType && typeof(T).GetGenericTypeDefinition() == typeof(Batch<>);
 
     public async Task Send(ConsumeContext<T> context, IPipe<ConsumeContext<T>> next)
     {
-        if (IsBatch)
-        {
-            await next.Send(context);
-            return;
-        }
-
         try
         {
             await next.Send(context);
         }
         catch (Exception e) when (!context.CancellationToken.IsCancellationRequested)
         {
-            var queue = context.ReceiveContext.InputAddress.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
-            var (redeliveries, firstFailed) = RedeliveryBroker.History(context.ReceiveContext);
+            var messages = IsBatch ? ((System.Collections.IEnumerable)context.Message).Cast<ConsumeContext>().ToList() : [context];
             var now = time.GetUtcNow();
-            var since = firstFailed ?? now;
+            var parked = messages.Select(m =>
+            {
+                var queue = m.ReceiveContext.InputAddress.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
+                var (redeliveries, firstFailed) = RedeliveryBroker.History(m.ReceiveContext);
+                return (Message: m, Queue: queue, Redeliveries: redeliveries, Since: firstFailed ?? now);
+            }).ToList();
+            var queueName = parked.FirstOrDefault().Queue ?? "";
             if (IsPoison(e))
             {
-                metrics.DeadLettered(queue, "poison");
+                metrics.DeadLettered(queueName, "poison", messages.Count);
                 log.LogError(e, "{MessageType} {MessageId} on {Queue} can never be handled; it goes to {ErrorQueue} for a person to look at",
-                    typeof(T).Name, context.MessageId, queue, ServiceQueues.ErrorQueue(queue));
+                    typeof(T).Name, context.MessageId, queueName, ServiceQueues.ErrorQueue(queueName));
                 throw;
             }
 
-            if (now - since >= options.Value.GiveUpAfter || !broker.Queues.Contains(queue))
+            if (parked.Any(p => now - p.Since >= options.Value.GiveUpAfter || !broker.Queues.Contains(p.Queue)))
             {
-                metrics.DeadLettered(queue, "gave-up");
+                var oldest = parked.MinBy(p => p.Since);
+                metrics.DeadLettered(queueName, "gave-up", messages.Count);
                 log.LogError(e, "{MessageType} {MessageId} on {Queue} still fails {Elapsed} after it first failed ({Redeliveries} redeliveries); it goes to {ErrorQueue} for a person to look at",
-                    typeof(T).Name, context.MessageId, queue, now - since, redeliveries, ServiceQueues.ErrorQueue(queue));
+                    typeof(T).Name, oldest.Message.MessageId, oldest.Queue, now - oldest.Since, oldest.Redeliveries, ServiceQueues.ErrorQueue(oldest.Queue));
                 throw;
             }
 
-            var delay = options.Value.DelayFor(redeliveries + 1);
-            await broker.DelayAsync(context.ReceiveContext, queue, redeliveries + 1, since, e, context.CancellationToken);
-            metrics.Delayed(queue);
-            log.LogWarning(e, "{MessageType} {MessageId} on {Queue} failed; it comes back in {Delay} (redelivery {Redelivery}, failing since {Since:u})",
-                typeof(T).Name, context.MessageId, queue, delay, redeliveries + 1, since);
+            foreach (var (message, queue, redeliveries, since) in parked)
+            {
+                await broker.DelayAsync(message.ReceiveContext, queue, redeliveries + 1, since, e, context.CancellationToken);
+                metrics.Delayed(queue);
+            }
+
+            var first = parked[0];
+            log.LogWarning(e, "{MessageType} {MessageId} on {Queue} failed ({Count} message(s)); it comes back in {Delay} (redelivery {Redelivery}, failing since {Since:u})",
+                typeof(T).Name, context.MessageId, first.Queue, parked.Count, options.Value.DelayFor(first.Redeliveries + 1), first.Redeliveries + 1, first.Since);
         }
     }
 
@@ -88,6 +91,6 @@ public sealed class RedeliveryMetrics
 
     public void Delayed(string queue) => _delayed.Add(1, new KeyValuePair<string, object?>("queue", queue));
 
-    public void DeadLettered(string queue, string reason) =>
-        _deadLettered.Add(1, new KeyValuePair<string, object?>("queue", queue), new KeyValuePair<string, object?>("reason", reason));
+    public void DeadLettered(string queue, string reason, int count = 1) =>
+        _deadLettered.Add(count, new KeyValuePair<string, object?>("queue", queue), new KeyValuePair<string, object?>("reason", reason));
 }
