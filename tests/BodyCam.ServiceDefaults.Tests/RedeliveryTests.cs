@@ -77,6 +77,8 @@ public sealed class RedeliveryTests : IAsyncLifetime
         await using var session = service.Store.QuerySession();
         Assert.NotNull(await session.LoadAsync<ProbeRecord>(operation));
         Assert.Equal(0u, (await service.Broker.CountAsync(CancellationToken.None)).GetValueOrDefault(_queue));
+        // Parked is not skipped: no copy went to the queue of messages nobody consumed.
+        Assert.Equal(0u, await MessagesAsync($"{_queue}_skipped"));
     }
 
     [Fact]
@@ -97,6 +99,7 @@ public sealed class RedeliveryTests : IAsyncLifetime
         await Eventually.Async(() => Task.FromResult(operations.All(o => ProbeConsumer.Handled.GetValueOrDefault(o) >= 1) ? (object)true : null),
             TimeSpan.FromSeconds(30), "every message handled once the store answers");
         Assert.Equal(0u, (await service.Broker.CountAsync(CancellationToken.None)).GetValueOrDefault(_queue));
+        Assert.Equal(0u, await MessagesAsync($"{_queue}_skipped"));
     }
 
     [Fact]
@@ -209,6 +212,22 @@ public sealed class RedeliveryTests : IAsyncLifetime
         public long Count => Interlocked.Read(ref _count);
 
         public void Dispose() => _listener.Dispose();
+    }
+
+    /// <summary>Messages in a queue; 0 when it does not exist.</summary>
+    private static async Task<uint> MessagesAsync(string queue)
+    {
+        var factory = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri(Environment.GetEnvironmentVariable("BODYCAM_TEST_RABBITMQ")!) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        try
+        {
+            return (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
+        }
+        catch (RabbitMQ.Client.Exceptions.OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
+        {
+            return 0;
+        }
     }
 
     private async Task<uint> DelayedAsync(ProbeService service)

@@ -59,6 +59,13 @@ public sealed class RedeliveryFilter<T>(RedeliveryBroker broker, RedeliveryMetri
                 metrics.Delayed(queue);
             }
 
+            // Taken care of: without this MassTransit counts the delivery as consumed by no one and
+            // moves a copy to the endpoint's _skipped queue. (A batch's messages are marked by the batch.)
+            if (!IsBatch)
+            {
+                await context.NotifyConsumed(context, TimeSpan.Zero, "bodycam-redelivery");
+            }
+
             var first = parked[0];
             log.LogWarning(e, "{MessageType} {MessageId} on {Queue} failed ({Count} message(s)); it comes back in {Delay} (redelivery {Redelivery}, failing since {Since:u})",
                 typeof(T).Name, context.MessageId, first.Queue, parked.Count, options.Value.DelayFor(first.Redeliveries + 1), first.Redeliveries + 1, first.Since);
