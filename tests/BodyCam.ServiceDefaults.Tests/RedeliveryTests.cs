@@ -164,12 +164,12 @@ public sealed class RedeliveryTests : IAsyncLifetime
     [Fact]
     public void Faults_in_the_message_are_poison_and_faults_of_dependencies_are_not()
     {
-        Assert.True(RedeliveryFilter<OperationOpened>.IsPoison(new PoisonMessageException("no id")));
-        Assert.True(RedeliveryFilter<OperationOpened>.IsPoison(new System.Text.Json.JsonException("bad")));
-        Assert.True(RedeliveryFilter<OperationOpened>.IsPoison(new ArgumentException("bad")));
-        Assert.False(RedeliveryFilter<OperationOpened>.IsPoison(new NpgsqlException("Failed to connect")));
-        Assert.False(RedeliveryFilter<OperationOpened>.IsPoison(new TimeoutException()));
-        Assert.False(RedeliveryFilter<OperationOpened>.IsPoison(new InvalidOperationException("Marten failed", new TimeoutException())));
+        Assert.True(PoisonMessages.Is(new PoisonMessageException("no id")));
+        Assert.True(PoisonMessages.Is(new System.Text.Json.JsonException("bad")));
+        Assert.True(PoisonMessages.Is(new ArgumentException("bad")));
+        Assert.False(PoisonMessages.Is(new NpgsqlException("Failed to connect")));
+        Assert.False(PoisonMessages.Is(new TimeoutException()));
+        Assert.False(PoisonMessages.Is(new InvalidOperationException("Marten failed", new TimeoutException())));
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using BodyCam.Contracts;
 using BodyCam.ServiceDefaults.Messaging.Redelivery;
 using MassTransit;
@@ -60,11 +59,7 @@ public static class MessageBusDefaults
                 cfg.UseMessageRetry(r =>
                 {
                     r.Exponential(redelivery.Immediate, redelivery.ImmediateInterval, redelivery.ImmediateInterval * 8, redelivery.ImmediateInterval);
-                    r.Ignore<PoisonMessageException>();
-                    r.Ignore<JsonException>();
-                    r.Ignore<FormatException>();
-                    r.Ignore<ArgumentException>();
-                    r.Ignore<InvalidCastException>();
+                    r.Ignore<Exception>(PoisonMessages.Is);
                 });
                 // The marker interface is not a message of its own: no exchange for it.
                 cfg.Publish<IIntegrationEvent>(p => p.Exclude = true);

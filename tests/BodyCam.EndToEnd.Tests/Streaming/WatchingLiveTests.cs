@@ -141,8 +141,11 @@ public sealed class WatchingLiveTests(BodyCamSystem system, ITestOutputHelper ou
         var (camera, ffmpeg) = await system.LiveCameraAsync();
         await using var _ = ffmpeg;
         var (_, token) = await system.GrantAsync(camera.CameraId);
-        // Join in the middle of a group of pictures, not at its start.
-        await Task.Delay(1500 + Random.Shared.Next(0, 900));
+        // Join in the middle of a group of pictures, not at its start: an early viewer starts on a
+        // keyframe, and after its init segment and three 200 ms fragments the 1 s group is half gone.
+        var (_, earlyToken) = await system.GrantAsync(camera.CameraId, viewer: "officer2");
+        await using var early = await LiveViewer.ConnectAsync(system, camera.CameraId, earlyToken);
+        await early.WaitForMessagesAsync(4);
 
         await using var viewer = await LiveViewer.ConnectAsync(system, camera.CameraId, token);
         var messages = await viewer.WaitForMessagesAsync(2);

@@ -67,7 +67,7 @@ public static class PublicReport
     }
 
     private static IResult? Invalid(string? period) =>
-        period is not null && !System.Text.RegularExpressions.Regex.IsMatch(period, @"^\d{4}-\d{2}$")
+        period is not null && !ReportPeriod.TryParse(period, TimeZoneInfo.Utc, out _)
             ? Problem.Invalid("period", "Name a month as yyyy-MM, for example 2026-11.")
             : null;
 

@@ -107,12 +107,13 @@ public static partial class TransparencyFigures
         }
 
         var responses = new List<Timed>();
+        var startsByCamera = facts.SessionsStarted.ToLookup(s => s.CameraId, s => s.At, StringComparer.Ordinal);
         foreach (var press in facts.WatchMe.Where(w => period.Contains(w.At)))
         {
             rows.Add(new(press.At, press.Command, "watch-me-presses", null));
-            var watched = facts.SessionsStarted
-                .Where(s => s.CameraId == press.CameraId && s.At >= press.At && s.At - press.At <= WatchMeResponseWindow)
-                .Select(s => (DateTimeOffset?)s.At)
+            var watched = startsByCamera[press.CameraId]
+                .Where(at => at >= press.At && at - press.At <= WatchMeResponseWindow)
+                .Select(at => (DateTimeOffset?)at)
                 .Min();
             if (watched is { } at)
             {
@@ -135,7 +136,8 @@ public static partial class TransparencyFigures
             foreach (var week in period.Weeks.Select(w => (ReportWeek?)w).Prepend(null))
             {
                 bool InSlice(DateTimeOffset at) => week is null || week.Contains(at);
-                var slice = rows.Where(r => InScope(r.Command) && InSlice(r.At)).ToList();
+                // Each row is looked at once per scope and slice, then found by measure.
+                var slice = rows.Where(r => InScope(r.Command) && InSlice(r.At)).ToLookup(r => r.Measure, StringComparer.Ordinal);
                 foreach (var (measure, _, seconds) in Measures)
                 {
                     if (seconds)
@@ -146,7 +148,7 @@ public static partial class TransparencyFigures
                         continue;
                     }
 
-                    var counted = slice.Where(r => r.Measure == measure).ToList();
+                    var counted = slice[measure].ToList();
                     figures.Add(Count(scope, week?.Name, measure, null, counted.Count, threshold));
                     if (measure is "requests" or "views-refused" or "misuse-alerts-raised" or "misuse-alerts-acknowledged" or "decisions-under-policy")
                     {

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace BodyCam.ServiceDefaults.Messaging.Redelivery;
 
 /// <summary>
@@ -6,3 +8,14 @@ namespace BodyCam.ServiceDefaults.Messaging.Redelivery;
 /// in a dependency.
 /// </summary>
 public sealed class PoisonMessageException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Which faults are in the message itself, so that no wait will mend them.</summary>
+public static class PoisonMessages
+{
+    public static bool Is(Exception e) => e switch
+    {
+        PoisonMessageException or JsonException or FormatException or ArgumentException or InvalidCastException => true,
+        AggregateException { InnerExceptions.Count: > 0 } all => all.InnerExceptions.All(Is),
+        _ => false,
+    };
+}

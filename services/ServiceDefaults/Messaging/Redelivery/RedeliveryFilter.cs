@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Text.Json;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,7 +8,7 @@ namespace BodyCam.ServiceDefaults.Messaging.Redelivery;
 /// <summary>
 /// Wraps every consumer: a message whose handling failed after the immediate retries is parked in a
 /// delay queue and comes back later (<see cref="DelayedRedeliveryOptions"/>), holding no consumer slot
-/// meanwhile; it goes to the error queue only when it can never succeed (<see cref="IsPoison"/>) or
+/// meanwhile; it goes to the error queue only when it can never succeed (<see cref="PoisonMessages.Is"/>) or
 /// when <see cref="DelayedRedeliveryOptions.GiveUpAfter"/> has passed since it first failed.
 /// </summary>
 public sealed class RedeliveryFilter<T>(RedeliveryBroker broker, RedeliveryMetrics metrics, IOptions<DelayedRedeliveryOptions> options, TimeProvider time, ILogger<RedeliveryBroker> log)
@@ -36,7 +35,7 @@ public sealed class RedeliveryFilter<T>(RedeliveryBroker broker, RedeliveryMetri
                 return (Message: m, Queue: queue, Redeliveries: redeliveries, Since: firstFailed ?? now);
             }).ToList();
             var queueName = parked.FirstOrDefault().Queue ?? "";
-            if (IsPoison(e))
+            if (PoisonMessages.Is(e))
             {
                 metrics.DeadLettered(queueName, "poison", messages.Count);
                 log.LogError(e, "{MessageType} {MessageId} on {Queue} can never be handled; it goes to {ErrorQueue} for a person to look at",
@@ -71,14 +70,6 @@ public sealed class RedeliveryFilter<T>(RedeliveryBroker broker, RedeliveryMetri
                 typeof(T).Name, context.MessageId, first.Queue, parked.Count, options.Value.DelayFor(first.Redeliveries + 1), first.Redeliveries + 1, first.Since);
         }
     }
-
-    /// <summary>A fault in the message itself, which no wait will mend.</summary>
-    public static bool IsPoison(Exception e) => e switch
-    {
-        PoisonMessageException or JsonException or FormatException or ArgumentException or InvalidCastException => true,
-        AggregateException { InnerExceptions.Count: > 0 } all => all.InnerExceptions.All(IsPoison),
-        _ => false,
-    };
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("bodycam-redelivery");
 }
