@@ -20,7 +20,7 @@ public sealed record ProbeRecord(string Id, DateTimeOffset HandledAt);
 /// A consumer as the services write them (the idempotent base, a Marten document in the same
 /// transaction as the handled id) whose behaviour the test sets per operation id.
 /// </summary>
-public sealed class ProbeConsumer(IDocumentStore store, TimeProvider time) : IdempotentConsumer<OperationOpened>(store, time)
+public sealed class ProbeConsumer(FactWriter writer) : IdempotentConsumer<OperationOpened>(writer)
 {
     public static readonly ConcurrentDictionary<string, int> Attempts = new();
     public static readonly ConcurrentDictionary<string, int> Handled = new();
@@ -128,7 +128,7 @@ internal sealed class ProbeService : IAsyncDisposable
             }
             else
             {
-                bus.AddConsumer<ProbeConsumer>().Endpoint(e => e.Name = queue);
+                bus.AddFactEndpoint(queue, typeof(ProbeConsumer));
             }
         });
         return builder.Build();

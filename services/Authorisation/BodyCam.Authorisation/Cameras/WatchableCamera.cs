@@ -15,7 +15,7 @@ public sealed record WatchableCamera(string Id, string? WearerId = null, string?
     public CameraState State => new(Id, WearerId, WearerCommand, Recording);
 }
 
-public sealed class CameraRegisteredConsumer(IDocumentStore store, TimeProvider time) : IdempotentConsumer<CameraRegistered>(store, time)
+public sealed class CameraRegisteredConsumer(FactWriter writer) : IdempotentConsumer<CameraRegistered>(writer)
 {
     protected override async Task Handle(ConsumeContext<CameraRegistered> context, IDocumentSession session)
     {
@@ -26,7 +26,7 @@ public sealed class CameraRegisteredConsumer(IDocumentStore store, TimeProvider 
     }
 }
 
-public sealed class CameraAssignedConsumer(IDocumentStore store, TimeProvider time) : IdempotentConsumer<CameraAssigned>(store, time)
+public sealed class CameraAssignedConsumer(FactWriter writer) : IdempotentConsumer<CameraAssigned>(writer)
 {
     protected override async Task Handle(ConsumeContext<CameraAssigned> context, IDocumentSession session)
     {
@@ -36,7 +36,7 @@ public sealed class CameraAssignedConsumer(IDocumentStore store, TimeProvider ti
     }
 }
 
-public sealed class CameraDockedConsumer(IDocumentStore store, TimeProvider time) : IdempotentConsumer<CameraDocked>(store, time)
+public sealed class CameraDockedConsumer(FactWriter writer) : IdempotentConsumer<CameraDocked>(writer)
 {
     protected override async Task Handle(ConsumeContext<CameraDocked> context, IDocumentSession session)
     {
@@ -48,13 +48,13 @@ public sealed class CameraDockedConsumer(IDocumentStore store, TimeProvider time
     }
 }
 
-public sealed class RecordingStartedConsumer(IDocumentStore store, TimeProvider time) : IdempotentConsumer<RecordingStarted>(store, time)
+public sealed class RecordingStartedConsumer(FactWriter writer) : IdempotentConsumer<RecordingStarted>(writer)
 {
     protected override Task Handle(ConsumeContext<RecordingStarted> context, IDocumentSession session) =>
         Recording.StoreAsync(session, context.Message.CameraId, true, context.Message.OccurredAt, context.CancellationToken);
 }
 
-public sealed class RecordingStoppedConsumer(IDocumentStore store, TimeProvider time) : IdempotentConsumer<RecordingStopped>(store, time)
+public sealed class RecordingStoppedConsumer(FactWriter writer) : IdempotentConsumer<RecordingStopped>(writer)
 {
     protected override Task Handle(ConsumeContext<RecordingStopped> context, IDocumentSession session) =>
         Recording.StoreAsync(session, context.Message.CameraId, false, context.Message.OccurredAt, context.CancellationToken);
@@ -76,15 +76,6 @@ public static class CameraConsumers
 {
     public const string Endpoint = "authorisation-camera-facts";
 
-    public static void AddCameraConsumers(this IBusRegistrationConfigurator bus)
-    {
-        foreach (var consumer in new[] { typeof(CameraRegisteredConsumer), typeof(CameraAssignedConsumer), typeof(CameraDockedConsumer), typeof(RecordingStartedConsumer), typeof(RecordingStoppedConsumer) })
-        {
-            bus.AddConsumer(consumer).Endpoint(e =>
-            {
-                e.Name = Endpoint;
-                e.ConcurrentMessageLimit = 1;
-            });
-        }
-    }
+    public static void AddCameraConsumers(this IBusRegistrationConfigurator bus) =>
+        bus.AddFactEndpoint(Endpoint, typeof(CameraRegisteredConsumer), typeof(CameraAssignedConsumer), typeof(CameraDockedConsumer), typeof(RecordingStartedConsumer), typeof(RecordingStoppedConsumer));
 }

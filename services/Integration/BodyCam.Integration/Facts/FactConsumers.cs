@@ -10,12 +10,13 @@ using MassTransit;
 namespace BodyCam.Integration.Facts;
 
 // Integration learns everything from the contracts alone, like any extension would. Each fact
-// updates what it knows of the camera and adds the events it means to the feed, in one transaction,
-// on one endpoint taken one message at a time (so the feed's order is the order facts were taken).
+// updates what it knows of the camera and adds the events it means to the feed, in the transaction
+// of the service's one fact writer (so the feed's order is the order facts were stored), a camera's
+// facts in the order they were published.
 
 /// <summary>The shared shape: load the camera, change it, store it, add the feed's events; wake readers once committed.</summary>
-public abstract class FactConsumer<TFact>(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
-    : IdempotentConsumer<TFact>(store, time)
+public abstract class FactConsumer<TFact>(FactWriter writer, FeedWriter feed, FeedSignal signal)
+    : IdempotentConsumer<TFact>(writer)
     where TFact : class
 {
     protected FeedWriter Feed => feed;
@@ -58,8 +59,8 @@ public abstract class FactConsumer<TFact>(IDocumentStore store, TimeProvider tim
 /// whose first positions came before its assignment is already somewhere, and if that is inside an
 /// operation's area the officer has entered it now.
 /// </summary>
-public sealed class CameraAssignedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
-    : FactConsumer<CameraAssigned>(store, time, feed, signal)
+public sealed class CameraAssignedFact(FactWriter writer, FeedWriter feed, FeedSignal signal)
+    : FactConsumer<CameraAssigned>(writer, feed, signal)
 {
     protected override async Task Handle(ConsumeContext<CameraAssigned> context, IDocumentSession session)
     {
@@ -82,8 +83,8 @@ public sealed class CameraAssignedFact(IDocumentStore store, TimeProvider time, 
     }
 }
 
-public sealed class CameraDockedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
-    : FactConsumer<CameraDocked>(store, time, feed, signal)
+public sealed class CameraDockedFact(FactWriter writer, FeedWriter feed, FeedSignal signal)
+    : FactConsumer<CameraDocked>(writer, feed, signal)
 {
     protected override async Task Handle(ConsumeContext<CameraDocked> context, IDocumentSession session)
     {
@@ -94,45 +95,45 @@ public sealed class CameraDockedFact(IDocumentStore store, TimeProvider time, Fe
     }
 }
 
-public sealed class RecordingStartedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
-    : FactConsumer<RecordingStarted>(store, time, feed, signal)
+public sealed class RecordingStartedFact(FactWriter writer, FeedWriter feed, FeedSignal signal)
+    : FactConsumer<RecordingStarted>(writer, feed, signal)
 {
     protected override Task Handle(ConsumeContext<RecordingStarted> context, IDocumentSession session) =>
         ChangeCameraAsync(context, session, context.Message.CameraId, context.Message.OccurredAt, EventTypes.RecordingStarted, c => c with { Recording = true });
 }
 
-public sealed class RecordingStoppedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
-    : FactConsumer<RecordingStopped>(store, time, feed, signal)
+public sealed class RecordingStoppedFact(FactWriter writer, FeedWriter feed, FeedSignal signal)
+    : FactConsumer<RecordingStopped>(writer, feed, signal)
 {
     protected override Task Handle(ConsumeContext<RecordingStopped> context, IDocumentSession session) =>
         ChangeCameraAsync(context, session, context.Message.CameraId, context.Message.OccurredAt, EventTypes.RecordingStopped, c => c with { Recording = false });
 }
 
-public sealed class WatchMeRequestedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
-    : FactConsumer<WatchMeRequested>(store, time, feed, signal)
+public sealed class WatchMeRequestedFact(FactWriter writer, FeedWriter feed, FeedSignal signal)
+    : FactConsumer<WatchMeRequested>(writer, feed, signal)
 {
     protected override Task Handle(ConsumeContext<WatchMeRequested> context, IDocumentSession session) =>
         ChangeCameraAsync(context, session, context.Message.CameraId, context.Message.OccurredAt, EventTypes.WatchMeRequested,
             data: c => new { camera = c.Describe(), note = context.Message.Note });
 }
 
-public sealed class WatchMeAcknowledgedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
-    : FactConsumer<WatchMeAcknowledged>(store, time, feed, signal)
+public sealed class WatchMeAcknowledgedFact(FactWriter writer, FeedWriter feed, FeedSignal signal)
+    : FactConsumer<WatchMeAcknowledged>(writer, feed, signal)
 {
     protected override Task Handle(ConsumeContext<WatchMeAcknowledged> context, IDocumentSession session) =>
         ChangeCameraAsync(context, session, context.Message.CameraId, context.Message.OccurredAt, EventTypes.WatchMeAcknowledged,
             data: c => new { camera = c.Describe(), acknowledgedBy = context.Message.ActorId });
 }
 
-public sealed class StreamWentLiveFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
-    : FactConsumer<StreamWentLive>(store, time, feed, signal)
+public sealed class StreamWentLiveFact(FactWriter writer, FeedWriter feed, FeedSignal signal)
+    : FactConsumer<StreamWentLive>(writer, feed, signal)
 {
     protected override Task Handle(ConsumeContext<StreamWentLive> context, IDocumentSession session) =>
         ChangeCameraAsync(context, session, context.Message.CameraId, context.Message.OccurredAt, EventTypes.StreamLive, c => c with { Live = true });
 }
 
-public sealed class StreamEndedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
-    : FactConsumer<StreamEnded>(store, time, feed, signal)
+public sealed class StreamEndedFact(FactWriter writer, FeedWriter feed, FeedSignal signal)
+    : FactConsumer<StreamEnded>(writer, feed, signal)
 {
     protected override Task Handle(ConsumeContext<StreamEnded> context, IDocumentSession session) =>
         ChangeCameraAsync(context, session, context.Message.CameraId, context.Message.OccurredAt, EventTypes.StreamEnded, c => c with { Live = false },
@@ -143,8 +144,8 @@ public sealed class StreamEndedFact(IDocumentStore store, TimeProvider time, Fee
 /// Viewer sessions go out only where the force's policy allows it (<c>Integration:ShareViewers</c>,
 /// off by default): who watches an officer is itself sensitive.
 /// </summary>
-public sealed class ViewerSessionStartedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal, IConfiguration configuration)
-    : FactConsumer<ViewerSessionStarted>(store, time, feed, signal)
+public sealed class ViewerSessionStartedFact(FactWriter writer, FeedWriter feed, FeedSignal signal, IConfiguration configuration)
+    : FactConsumer<ViewerSessionStarted>(writer, feed, signal)
 {
     protected override Task Handle(ConsumeContext<ViewerSessionStarted> context, IDocumentSession session) =>
         configuration.GetValue("Integration:ShareViewers", false)
@@ -153,8 +154,8 @@ public sealed class ViewerSessionStartedFact(IDocumentStore store, TimeProvider 
             : Task.CompletedTask;
 }
 
-public sealed class ViewerSessionEndedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal, IConfiguration configuration)
-    : FactConsumer<ViewerSessionEnded>(store, time, feed, signal)
+public sealed class ViewerSessionEndedFact(FactWriter writer, FeedWriter feed, FeedSignal signal, IConfiguration configuration)
+    : FactConsumer<ViewerSessionEnded>(writer, feed, signal)
 {
     protected override Task Handle(ConsumeContext<ViewerSessionEnded> context, IDocumentSession session) =>
         configuration.GetValue("Integration:ShareViewers", false)
@@ -163,9 +164,12 @@ public sealed class ViewerSessionEndedFact(IDocumentStore store, TimeProvider ti
             : Task.CompletedTask;
 }
 
-public sealed class OperationOpenedFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal)
-    : FactConsumer<OperationOpened>(store, time, feed, signal)
+public sealed class OperationOpenedFact(FactWriter writer, FeedWriter feed, FeedSignal signal)
+    : FactConsumer<OperationOpened>(writer, feed, signal)
 {
+    // It looks at every camera's position: alone, it sees every position stored before it.
+    protected override bool Alone => true;
+
     protected override async Task Handle(ConsumeContext<OperationOpened> context, IDocumentSession session)
     {
         var m = context.Message;
@@ -192,8 +196,8 @@ public sealed class OperationOpenedFact(IDocumentStore store, TimeProvider time,
 /// are looked at no more often than <c>Integration:PositionSampling</c> (5 s): CAD needs where its
 /// resources are, not every fix, and the busiest stream in the system should cost this service little.
 /// </summary>
-public sealed class TelemetryFact(IDocumentStore store, TimeProvider time, FeedWriter feed, FeedSignal signal, IConfiguration configuration, PositionSampling sampling)
-    : FactConsumer<TelemetryReported>(store, time, feed, signal), IConsumer<TelemetryReported>
+public sealed class TelemetryFact(FactWriter writer, FeedWriter feed, FeedSignal signal, IConfiguration configuration, PositionSampling sampling)
+    : FactConsumer<TelemetryReported>(writer, feed, signal), IConsumer<TelemetryReported>
 {
     private readonly TimeSpan _interval = configuration.GetValue("Integration:PositionInterval", TimeSpan.FromSeconds(30));
 
@@ -272,20 +276,9 @@ public static class FactEndpoint
 {
     public const string Name = "integration-facts";
 
-    public static void AddFactConsumers(this IBusRegistrationConfigurator bus)
-    {
-        foreach (var consumer in new[]
-        {
+    public static void AddFactConsumers(this IBusRegistrationConfigurator bus) =>
+        bus.AddFactEndpoint(Name,
             typeof(CameraAssignedFact), typeof(CameraDockedFact), typeof(RecordingStartedFact), typeof(RecordingStoppedFact),
             typeof(WatchMeRequestedFact), typeof(WatchMeAcknowledgedFact), typeof(StreamWentLiveFact), typeof(StreamEndedFact),
-            typeof(ViewerSessionStartedFact), typeof(ViewerSessionEndedFact), typeof(OperationOpenedFact), typeof(TelemetryFact),
-        })
-        {
-            bus.AddConsumer(consumer).Endpoint(e =>
-            {
-                e.Name = Name;
-                e.ConcurrentMessageLimit = 1;
-            });
-        }
-    }
+            typeof(ViewerSessionStartedFact), typeof(ViewerSessionEndedFact), typeof(OperationOpenedFact), typeof(TelemetryFact));
 }

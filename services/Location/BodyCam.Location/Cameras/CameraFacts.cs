@@ -9,7 +9,7 @@ namespace BodyCam.Location.Cameras;
 // A camera's lifecycle facts, each stored as its facet and then applied to the live map. They share
 // one endpoint taken one message at a time, so a camera's facts apply in the order it had them.
 
-public sealed class CameraAssignedConsumer(IDocumentStore store, TimeProvider time, LiveMap map) : IdempotentConsumer<CameraAssigned>(store, time)
+public sealed class CameraAssignedConsumer(FactWriter writer, LiveMap map) : IdempotentConsumer<CameraAssigned>(writer)
 {
     protected override Task Handle(ConsumeContext<CameraAssigned> context, IDocumentSession session)
     {
@@ -23,7 +23,7 @@ public sealed class CameraAssignedConsumer(IDocumentStore store, TimeProvider ti
         map.Assign(context.Message.CameraId, context.Message.OfficerId, context.Message.Callsign, context.Message.Command);
 }
 
-public sealed class CameraDockedConsumer(IDocumentStore store, TimeProvider time, LiveMap map) : IdempotentConsumer<CameraDocked>(store, time)
+public sealed class CameraDockedConsumer(FactWriter writer, LiveMap map) : IdempotentConsumer<CameraDocked>(writer)
 {
     protected override async Task Handle(ConsumeContext<CameraDocked> context, IDocumentSession session)
     {
@@ -48,7 +48,7 @@ public sealed class CameraDockedConsumer(IDocumentStore store, TimeProvider time
     }
 }
 
-public sealed class RecordingStartedConsumer(IDocumentStore store, TimeProvider time, LiveMap map) : IdempotentConsumer<RecordingStarted>(store, time)
+public sealed class RecordingStartedConsumer(FactWriter writer, LiveMap map) : IdempotentConsumer<RecordingStarted>(writer)
 {
     protected override Task Handle(ConsumeContext<RecordingStarted> context, IDocumentSession session) =>
         RecordingFacts.StoreAsync(session, context.Message.CameraId, true, context.Message.OccurredAt, context.CancellationToken);
@@ -57,7 +57,7 @@ public sealed class RecordingStartedConsumer(IDocumentStore store, TimeProvider 
         map.Record(context.Message.CameraId, true, context.Message.OccurredAt);
 }
 
-public sealed class RecordingStoppedConsumer(IDocumentStore store, TimeProvider time, LiveMap map) : IdempotentConsumer<RecordingStopped>(store, time)
+public sealed class RecordingStoppedConsumer(FactWriter writer, LiveMap map) : IdempotentConsumer<RecordingStopped>(writer)
 {
     protected override Task Handle(ConsumeContext<RecordingStopped> context, IDocumentSession session) =>
         RecordingFacts.StoreAsync(session, context.Message.CameraId, false, context.Message.OccurredAt, context.CancellationToken);
@@ -82,19 +82,8 @@ public static class CameraFactConsumers
 {
     public const string Endpoint = "location-camera-facts";
 
-    public static void AddCameraFactConsumers(this IBusRegistrationConfigurator bus)
-    {
-        foreach (var consumer in new[]
-        {
+    public static void AddCameraFactConsumers(this IBusRegistrationConfigurator bus) =>
+        bus.AddFactEndpoint(Endpoint,
             typeof(CameraAssignedConsumer), typeof(CameraDockedConsumer), typeof(RecordingStartedConsumer), typeof(RecordingStoppedConsumer),
-            typeof(StreamWentLiveConsumer), typeof(StreamEndedConsumer), typeof(ViewerSessionStartedConsumer), typeof(ViewerSessionEndedConsumer),
-        })
-        {
-            bus.AddConsumer(consumer).Endpoint(e =>
-            {
-                e.Name = Endpoint;
-                e.ConcurrentMessageLimit = 1;
-            });
-        }
-    }
+            typeof(StreamWentLiveConsumer), typeof(StreamEndedConsumer), typeof(ViewerSessionStartedConsumer), typeof(ViewerSessionEndedConsumer));
 }

@@ -9,7 +9,7 @@ namespace BodyCam.Location.Cameras;
 // Streaming's facts about a camera: whether it is live, and who is watching. They share the camera
 // facts' endpoint, so they apply in order with the camera's other facts.
 
-public sealed class StreamWentLiveConsumer(IDocumentStore store, TimeProvider time, LiveMap map) : IdempotentConsumer<StreamWentLive>(store, time)
+public sealed class StreamWentLiveConsumer(FactWriter writer, LiveMap map) : IdempotentConsumer<StreamWentLive>(writer)
 {
     private StreamingFacet? _stored;
 
@@ -19,7 +19,7 @@ public sealed class StreamWentLiveConsumer(IDocumentStore store, TimeProvider ti
     protected override void Committed(ConsumeContext<StreamWentLive> context) => StreamingFacts.Apply(map, _stored);
 }
 
-public sealed class StreamEndedConsumer(IDocumentStore store, TimeProvider time, LiveMap map) : IdempotentConsumer<StreamEnded>(store, time)
+public sealed class StreamEndedConsumer(FactWriter writer, LiveMap map) : IdempotentConsumer<StreamEnded>(writer)
 {
     private StreamingFacet? _stored;
 
@@ -29,7 +29,7 @@ public sealed class StreamEndedConsumer(IDocumentStore store, TimeProvider time,
     protected override void Committed(ConsumeContext<StreamEnded> context) => StreamingFacts.Apply(map, _stored);
 }
 
-public sealed class ViewerSessionStartedConsumer(IDocumentStore store, TimeProvider time, LiveMap map) : IdempotentConsumer<ViewerSessionStarted>(store, time)
+public sealed class ViewerSessionStartedConsumer(FactWriter writer, LiveMap map) : IdempotentConsumer<ViewerSessionStarted>(writer)
 {
     private StreamingFacet? _stored;
 
@@ -40,7 +40,7 @@ public sealed class ViewerSessionStartedConsumer(IDocumentStore store, TimeProvi
     protected override void Committed(ConsumeContext<ViewerSessionStarted> context) => StreamingFacts.Apply(map, _stored);
 }
 
-public sealed class ViewerSessionEndedConsumer(IDocumentStore store, TimeProvider time, LiveMap map) : IdempotentConsumer<ViewerSessionEnded>(store, time)
+public sealed class ViewerSessionEndedConsumer(FactWriter writer, LiveMap map) : IdempotentConsumer<ViewerSessionEnded>(writer)
 {
     private StreamingFacet? _stored;
 

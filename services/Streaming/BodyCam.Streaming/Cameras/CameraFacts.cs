@@ -33,7 +33,7 @@ public sealed class CameraBook
     }
 }
 
-public sealed class CameraRegisteredConsumer(IDocumentStore store, TimeProvider time, CameraBook cameras) : IdempotentConsumer<CameraRegistered>(store, time)
+public sealed class CameraRegisteredConsumer(FactWriter writer, CameraBook cameras) : IdempotentConsumer<CameraRegistered>(writer)
 {
     private StreamingCamera? _stored;
 
@@ -47,7 +47,7 @@ public sealed class CameraRegisteredConsumer(IDocumentStore store, TimeProvider 
     protected override void Committed(ConsumeContext<CameraRegistered> context) => cameras.Set(_stored!);
 }
 
-public sealed class RecordingStartedConsumer(IDocumentStore store, TimeProvider time, CameraBook cameras) : IdempotentConsumer<RecordingStarted>(store, time)
+public sealed class RecordingStartedConsumer(FactWriter writer, CameraBook cameras) : IdempotentConsumer<RecordingStarted>(writer)
 {
     private StreamingCamera? _stored;
 
@@ -58,7 +58,7 @@ public sealed class RecordingStartedConsumer(IDocumentStore store, TimeProvider 
 }
 
 /// <summary>A camera that stops recording may no longer be watched: its viewers are cut off now.</summary>
-public sealed class RecordingStoppedConsumer(IDocumentStore store, TimeProvider time, CameraBook cameras, LiveStreams streams) : IdempotentConsumer<RecordingStopped>(store, time)
+public sealed class RecordingStoppedConsumer(FactWriter writer, CameraBook cameras, LiveStreams streams) : IdempotentConsumer<RecordingStopped>(writer)
 {
     private StreamingCamera? _stored;
 

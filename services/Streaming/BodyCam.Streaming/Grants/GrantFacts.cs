@@ -39,7 +39,7 @@ public sealed class GrantBook
     }
 }
 
-public sealed class GrantRevokedConsumer(IDocumentStore store, TimeProvider time, GrantBook grants, LiveStreams streams) : IdempotentConsumer<GrantRevoked>(store, time)
+public sealed class GrantRevokedConsumer(FactWriter writer, GrantBook grants, LiveStreams streams) : IdempotentConsumer<GrantRevoked>(writer)
 {
     private GrantFact? _stored;
 
@@ -54,7 +54,7 @@ public sealed class GrantRevokedConsumer(IDocumentStore store, TimeProvider time
     }
 }
 
-public sealed class GrantExpiredConsumer(IDocumentStore store, TimeProvider time, GrantBook grants, LiveStreams streams) : IdempotentConsumer<GrantExpired>(store, time)
+public sealed class GrantExpiredConsumer(FactWriter writer, GrantBook grants, LiveStreams streams) : IdempotentConsumer<GrantExpired>(writer)
 {
     private GrantFact? _stored;
 
@@ -70,7 +70,7 @@ public sealed class GrantExpiredConsumer(IDocumentStore store, TimeProvider time
 }
 
 /// <summary>An extended grant keeps its open sessions going until the new expiry.</summary>
-public sealed class GrantExtendedConsumer(IDocumentStore store, TimeProvider time, GrantBook grants, LiveStreams streams) : IdempotentConsumer<GrantExtended>(store, time)
+public sealed class GrantExtendedConsumer(FactWriter writer, GrantBook grants, LiveStreams streams) : IdempotentConsumer<GrantExtended>(writer)
 {
     private GrantFact? _stored;
 
@@ -90,12 +90,12 @@ public sealed class GrantExtendedConsumer(IDocumentStore store, TimeProvider tim
 
 public static class GrantFacts
 {
-    /// <summary>Camera facts share one endpoint taken one at a time: they apply in order.</summary>
+    /// <summary>Camera facts share one endpoint; a camera's apply in order.</summary>
     public const string CameraEndpoint = "streaming-camera-facts";
 
     /// <summary>
     /// Grant facts have an endpoint of their own: a revocation must never wait behind a queue of camera
-    /// facts. Taken one at a time too, so a grant's extension and its revocation apply in order.
+    /// facts. A camera's grant facts apply in order: an extension never overtakes a revocation.
     /// </summary>
     public const string GrantEndpoint = "streaming-grant-facts";
 
@@ -107,21 +107,9 @@ public static class GrantFacts
         return next;
     }
 
-    public static void AddStreamingFactConsumers(this IBusRegistrationConfigurator bus)
-    {
-        foreach (var (consumer, endpoint) in new[]
-        {
-            (typeof(CameraRegisteredConsumer), CameraEndpoint), (typeof(RecordingStartedConsumer), CameraEndpoint), (typeof(RecordingStoppedConsumer), CameraEndpoint),
-            (typeof(GrantRevokedConsumer), GrantEndpoint), (typeof(GrantExpiredConsumer), GrantEndpoint), (typeof(GrantExtendedConsumer), GrantEndpoint),
-        })
-        {
-            bus.AddConsumer(consumer).Endpoint(e =>
-            {
-                e.Name = endpoint;
-                e.ConcurrentMessageLimit = 1;
-            });
-        }
-    }
+    public static void AddStreamingFactConsumers(this IBusRegistrationConfigurator bus) =>
+        bus.AddFactEndpoint(CameraEndpoint, typeof(CameraRegisteredConsumer), typeof(RecordingStartedConsumer), typeof(RecordingStoppedConsumer))
+            .AddFactEndpoint(GrantEndpoint, typeof(GrantRevokedConsumer), typeof(GrantExpiredConsumer), typeof(GrantExtendedConsumer));
 }
 
 /// <summary>Loads cameras and grants into memory before the bus starts taking messages.</summary>

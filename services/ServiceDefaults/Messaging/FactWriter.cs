@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Threading.Channels;
+using Marten;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace BodyCam.ServiceDefaults.Messaging;
+
+/// <summary>
+/// The one writer of a service's facts. Each <see cref="IdempotentConsumer{TMessage}"/> hands it the
+/// message and waits; it takes whatever has queued meanwhile (up to <see cref="MaxBatch"/>), drops
+/// what was handled before, applies the rest in the order they came through one session, and stores
+/// the effects and the handled ids in one transaction. A commit per batch instead of per message is
+/// what lets a consumer keep up with the bus (one message per transaction drained 50-100 a second).
+/// Idle, a batch is the one message: nothing waits for company.
+/// The endpoint's partitioner keeps two facts about one subject out of the same batch and in order.
+/// </summary>
+public sealed class FactWriter(IDocumentStore store, TimeProvider time, IMeterFactory meters, ILogger<FactWriter> log) : BackgroundService
+{
+    public const int MaxBatch = 256;
+
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Histogram<int> _batchSize = meters.Create("BodyCam.Messaging").CreateHistogram<int>("bodycam.facts.batch_size", description: "Facts per transaction of a service's fact writer");
+    private readonly Histogram<double> _writeSeconds = meters.Create("BodyCam.Messaging").CreateHistogram<double>("bodycam.facts.write_duration", "s", "How long one transaction of a service's fact writer takes");
+
+    /// <summary>
+    /// Applies <paramref name="handle"/> once per <paramref name="messageId"/> and stores it; then runs
+    /// <paramref name="committed"/>. Completes when stored (or found handled before); throws what the
+    /// message's own handling threw, so the message is retried or parked by itself.
+    /// </summary>
+    /// <param name="alone">
+    /// Stored in a transaction of its own, after what came before it: for a message whose handling
+    /// queries across subjects, which would not see what the batch stored but has not yet committed.
+    /// </param>
+    public async Task WriteAsync(Guid messageId, string messageType, Func<IDocumentSession, Task> handle, Action committed, bool alone, CancellationToken cancellationToken)
+    {
+        var pending = new Pending(messageId, messageType, handle, committed, alone, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        await _queue.Writer.WriteAsync(pending, cancellationToken);
+        await pending.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<Pending>(MaxBatch);
+        Pending? held = null;
+        while (held is not null || await _queue.Reader.WaitToReadAsync(stoppingToken))
+        {
+            batch.Clear();
+            if (held is not null)
+            {
+                batch.Add(held);
+                held = null;
+            }
+
+            while (batch.Count < MaxBatch && batch is not [{ Alone: true }] && _queue.Reader.TryRead(out var pending))
+            {
+                if (pending.Alone && batch.Count > 0)
+                {
+                    held = pending;
+                    break;
+                }
+
+                batch.Add(pending);
+            }
+
+            try
+            {
+                var started = Stopwatch.GetTimestamp();
+                var applied = await StoreAsync(batch, stoppingToken);
+                _writeSeconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                _batchSize.Record(batch.Count);
+                Complete(applied, batch);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                if (batch.Count == 1)
+                {
+                    batch[0].Done.TrySetException(e);
+                    continue;
+                }
+
+                // One message that fails must not hold back the others: store them one at a time,
+                // so each succeeds or fails (and is retried or parked) on its own.
+                log.LogWarning(e, "Storing a batch of {Count} facts failed; storing them one by one", batch.Count);
+                foreach (var pending in batch)
+                {
+                    try
+                    {
+                        Complete(await StoreAsync([pending], stoppingToken), [pending]);
+                    }
+                    catch (Exception single) when (single is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                    {
+                        pending.Done.TrySetException(single);
+                    }
+                }
+            }
+        }
+    }
+
+    private async Task<HashSet<Pending>> StoreAsync(IReadOnlyList<Pending> batch, CancellationToken cancellationToken)
+    {
+        // An identity map: a document stored by one message is what the next one in the batch loads.
+        await using var session = store.IdentitySession();
+        var ids = batch.Select(p => p.MessageId).Distinct().ToArray();
+        var handled = (await session.LoadManyAsync<HandledMessage>(cancellationToken, ids)).Select(h => h.Id).ToHashSet();
+        var applied = new HashSet<Pending>();
+        var now = time.GetUtcNow();
+        foreach (var pending in batch)
+        {
+            // Skips both what an earlier batch handled and a second delivery within this one.
+            if (!handled.Add(pending.MessageId))
+            {
+                continue;
+            }
+
+            await pending.Handle(session);
+            session.Insert(new HandledMessage(pending.MessageId, pending.MessageType, now));
+            applied.Add(pending);
+        }
+
+        if (applied.Count > 0)
+        {
+            await session.SaveChangesAsync(cancellationToken);
+        }
+
+        return applied;
+    }
+
+    private void Complete(HashSet<Pending> applied, IReadOnlyList<Pending> batch)
+    {
+        foreach (var pending in batch)
+        {
+            if (applied.Contains(pending))
+            {
+                try
+                {
+                    pending.Committed();
+                }
+                catch (Exception e)
+                {
+                    // Stored already: a failure to mirror it in memory must not make the broker redeliver it.
+                    log.LogError(e, "Mirroring the stored {MessageType} {MessageId} in memory failed", pending.MessageType, pending.MessageId);
+                }
+            }
+
+            pending.Done.TrySetResult();
+        }
+    }
+
+    private sealed class Pending(Guid messageId, string messageType, Func<IDocumentSession, Task> handle, Action committed, bool alone, TaskCompletionSource done)
+    {
+        public bool Alone => alone;
+        public Guid MessageId => messageId;
+        public string MessageType => messageType;
+        public Func<IDocumentSession, Task> Handle => handle;
+        public Action Committed => committed;
+        public TaskCompletionSource Done => done;
+    }
+}
