@@ -31,7 +31,7 @@ public sealed class ProbeConsumer(FactWriter writer) : IdempotentConsumer<Operat
     /// <summary>Operation ids whose handling always fails as a dependency would.</summary>
     public static readonly ConcurrentDictionary<string, bool> Failing = new();
 
-    protected override Task Handle(ConsumeContext<OperationOpened> context, IDocumentSession session)
+    protected override async Task Handle(ConsumeContext<OperationOpened> context, IDocumentSession session)
     {
         var id = context.Message.OperationId;
         Attempts.AddOrUpdate(id, 1, (_, n) => n + 1);
@@ -46,7 +46,9 @@ public sealed class ProbeConsumer(FactWriter writer) : IdempotentConsumer<Operat
         }
 
         session.Store(new ProbeRecord(id, DateTimeOffset.UtcNow));
-        return Task.CompletedTask;
+        // The operations of one name in the order they were applied.
+        var tally = await session.LoadAsync<Tally>(context.Message.Name) ?? new Tally(context.Message.Name, 0, []);
+        session.Store(tally with { Count = tally.Count + 1, Seen = [.. tally.Seen, id] });
     }
 
     protected override void Committed(ConsumeContext<OperationOpened> context) =>

@@ -44,12 +44,46 @@ public sealed class RedeliveryTests : IAsyncLifetime
         await _proxy.DisposeAsync();
     }
 
-    private async Task<Guid> PublishAsync(string operationId)
+    private async Task<Guid> PublishAsync(string operationId, string name = "probe", long? sequence = null)
     {
         var messageId = NewId.NextGuid();
-        await _publisher.Publish(new OperationOpened(operationId, "probe", "football", [[0, 0], [0, 1], [1, 1], [0, 0]], null, "test", DateTimeOffset.UtcNow, Guid.NewGuid()),
-            context => context.MessageId = messageId);
+        await _publisher.Publish(new OperationOpened(operationId, name, "football", [[0, 0], [0, 1], [1, 1], [0, 0]], null, "test", DateTimeOffset.UtcNow, Guid.NewGuid()),
+            context =>
+            {
+                context.MessageId = messageId;
+                // As the services' publisher stamps each fact: its stream and its sequence there.
+                if (sequence is { } n)
+                {
+                    context.Headers.Set(IntegrationEventHeaders.Stream, name);
+                    context.Headers.Set(IntegrationEventHeaders.Sequence, n);
+                }
+            });
         return messageId;
+    }
+
+    [Fact]
+    public async Task Facts_about_one_subject_are_applied_in_the_order_they_were_published()
+    {
+        await using var service = await ProbeService.StartAsync(_postgres, _queue, _schema);
+        var subjects = Enumerable.Range(0, 4).Select(i => $"subject-{i}-{Guid.NewGuid():N}").ToArray();
+        // Each subject's facts one after another, the subjects side by side: the queue interleaves them.
+        await Task.WhenAll(subjects.Select(async subject =>
+        {
+            for (var i = 0; i < 60; i++)
+            {
+                await PublishAsync($"{subject}-{i:D3}", subject, i);
+            }
+        }));
+
+        foreach (var subject in subjects)
+        {
+            var tally = await Eventually.Async(async () =>
+            {
+                await using var session = service.Store.QuerySession();
+                return await session.LoadAsync<Tally>(subject) is { Count: >= 60 } done ? done : null;
+            }, TimeSpan.FromSeconds(60), $"all 60 facts about {subject}");
+            Assert.Equal(Enumerable.Range(0, 60).Select(i => $"{subject}-{i:D3}"), tally!.Seen);
+        }
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using BodyCam.Bench;
 
-// ./bodycam bench [all|location|nearest|authorisation|streaming|audit|gateway|security] [--entries N] [--live-cameras 10,50] [--viewers N] [--kbps N] [--gateway URL] [--cameras N] [--batch N] [--rate N] [--seconds N] [--officers N]
+// ./bodycam bench [all|location|nearest|authorisation|pipeline|streaming|audit|gateway|security] [--entries N] [--live-cameras 10,50] [--viewers N] [--kbps N] [--gateway URL] [--cameras N] [--batch N] [--rate N] [--seconds N] [--officers N]
 if (args is ["plain-copy-server", var port])
 {
     await PlainCopyFloor.ServeAsync(int.Parse(port, System.Globalization.CultureInfo.InvariantCulture));
@@ -34,7 +34,7 @@ string Option(string name, string fallback)
 var report = new Report();
 var output = Option("out", Path.Combine(Directory.GetCurrentDirectory(), ".bodycam", "bench"));
 Console.WriteLine($"BodyCam benchmark on {Report.Machine}");
-string[] sections = ["nearest", "location", "authorisation", "streaming", "audit", "gateway"];
+string[] sections = ["nearest", "location", "authorisation", "pipeline", "streaming", "audit", "gateway"];
 var total = what == "all" ? sections.Length : 1;
 var step = 0;
 async Task SectionAsync(string name)
@@ -69,6 +69,13 @@ if (what is "all" or "authorisation")
     await SectionAsync("authorisation");
     var gateway = new Gateway(new Uri(Option("gateway", "http://127.0.0.1:8080/")), Option("password", Environment.GetEnvironmentVariable("BODYCAM_DEMO_PASSWORD") ?? "demo"));
     await AuthorisationBench.RunAsync(report, gateway, [.. Option("decisions", "200,500").Split(',').Select(int.Parse)], TimeSpan.FromSeconds(int.Parse(Option("seconds", "15"))));
+}
+
+if (what is "all" or "pipeline")
+{
+    await SectionAsync("pipeline");
+    await PipelineBench.RunAsync(report, Option("rabbitmq", Environment.GetEnvironmentVariable("BODYCAM_BENCH_RABBITMQ") ?? "amqp://guest:guest@127.0.0.1:5672/bodycam"),
+        Option("vhost", "bodycam"), Option("bodycam", "./bodycam"), int.Parse(Option("facts", "20000")), args.Contains("--alone"));
 }
 
 if (what is "all" or "streaming")

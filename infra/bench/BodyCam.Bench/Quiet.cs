@@ -30,7 +30,7 @@ public static class Quiet
     }
 
     /// <summary>Messages waiting in queues that have consumers, or null when rabbitmqctl cannot be asked.</summary>
-    private static async Task<long?> QueuedAsync(string vhost)
+    public static async Task<long?> QueuedAsync(string vhost)
     {
         try
         {

@@ -1,4 +1,5 @@
 using BodyCam.Contracts;
+using BodyCam.ServiceDefaults.Messaging;
 using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
@@ -55,8 +56,8 @@ public sealed class IntegrationEventPublisher(IBus bus, ILogger<IntegrationEvent
                     {
                         context.MessageId = e.Id;
                         context.CorrelationId = ((IIntegrationEvent)e.Data).CorrelationId;
-                        context.Headers.Set("BodyCam-Stream", e.StreamKey);
-                        context.Headers.Set("BodyCam-Sequence", e.Sequence);
+                        context.Headers.Set(IntegrationEventHeaders.Stream, e.StreamKey);
+                        context.Headers.Set(IntegrationEventHeaders.Sequence, e.Sequence);
                     }, token);
                 }
             },

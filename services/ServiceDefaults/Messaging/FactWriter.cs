@@ -20,6 +20,13 @@ public sealed class FactWriter(IDocumentStore store, TimeProvider time, IMeterFa
 {
     public const int MaxBatch = 256;
 
+    /// <summary>
+    /// How long the writer, woken by a fact, waits for the ones delivered right behind it: the broker
+    /// delivers a queue in order, but messages handled side by side can reach the writer a little out
+    /// of it, and within one batch a stream's facts are put back in order.
+    /// </summary>
+    public static readonly TimeSpan CollectWindow = TimeSpan.FromMilliseconds(3);
+
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Histogram<int> _batchSize = meters.Create("BodyCam.Messaging").CreateHistogram<int>("bodycam.facts.batch_size", description: "Facts per transaction of a service's fact writer");
     private readonly Histogram<double> _writeSeconds = meters.Create("BodyCam.Messaging").CreateHistogram<double>("bodycam.facts.write_duration", "s", "How long one transaction of a service's fact writer takes");
@@ -33,9 +40,13 @@ public sealed class FactWriter(IDocumentStore store, TimeProvider time, IMeterFa
     /// Stored in a transaction of its own, after what came before it: for a message whose handling
     /// queries across subjects, which would not see what the batch stored but has not yet committed.
     /// </param>
-    public async Task WriteAsync(Guid messageId, string messageType, Func<IDocumentSession, Task> handle, Action committed, bool alone, CancellationToken cancellationToken)
+    /// <param name="order">
+    /// The stream the fact was published from and its sequence there (the publisher's headers):
+    /// within a batch, a stream's facts are applied in that order whatever order they arrived in.
+    /// </param>
+    public async Task WriteAsync(Guid messageId, string messageType, Func<IDocumentSession, Task> handle, Action committed, bool alone, (string Stream, long Sequence)? order, CancellationToken cancellationToken)
     {
-        var pending = new Pending(messageId, messageType, handle, committed, alone, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(messageId, messageType, handle, committed, alone, order, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         await _queue.Writer.WriteAsync(pending, cancellationToken);
         await pending.Done.Task.WaitAsync(cancellationToken);
     }
@@ -46,6 +57,11 @@ public sealed class FactWriter(IDocumentStore store, TimeProvider time, IMeterFa
         Pending? held = null;
         while (held is not null || await _queue.Reader.WaitToReadAsync(stoppingToken))
         {
+            if (held is null)
+            {
+                await Task.Delay(CollectWindow, time, stoppingToken);
+            }
+
             batch.Clear();
             if (held is not null)
             {
@@ -64,6 +80,7 @@ public sealed class FactWriter(IDocumentStore store, TimeProvider time, IMeterFa
                 batch.Add(pending);
             }
 
+            InStreamOrder(batch);
             try
             {
                 var started = Stopwatch.GetTimestamp();
@@ -94,6 +111,20 @@ public sealed class FactWriter(IDocumentStore store, TimeProvider time, IMeterFa
                         pending.Done.TrySetException(single);
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>Puts each stream's facts in sequence order in the places its facts hold in the batch.</summary>
+    private static void InStreamOrder(List<Pending> batch)
+    {
+        foreach (var stream in batch.Select((p, i) => (p, i)).Where(x => x.p.Order is not null).GroupBy(x => x.p.Order!.Value.Stream, StringComparer.Ordinal))
+        {
+            var places = stream.Select(x => x.i).ToArray();
+            var inOrder = stream.Select(x => x.p).OrderBy(p => p.Order!.Value.Sequence).ToArray();
+            for (var k = 0; k < places.Length; k++)
+            {
+                batch[places[k]] = inOrder[k];
             }
         }
     }
@@ -148,8 +179,9 @@ public sealed class FactWriter(IDocumentStore store, TimeProvider time, IMeterFa
         }
     }
 
-    private sealed class Pending(Guid messageId, string messageType, Func<IDocumentSession, Task> handle, Action committed, bool alone, TaskCompletionSource done)
+    private sealed class Pending(Guid messageId, string messageType, Func<IDocumentSession, Task> handle, Action committed, bool alone, (string Stream, long Sequence)? order, TaskCompletionSource done)
     {
+        public (string Stream, long Sequence)? Order => order;
         public bool Alone => alone;
         public Guid MessageId => messageId;
         public string MessageType => messageType;

@@ -18,8 +18,14 @@ public abstract class IdempotentConsumer<TMessage>(FactWriter writer) : IConsume
     {
         var messageId = context.MessageId
             ?? throw new PoisonMessageException($"{typeof(TMessage).Name} arrived without a message id; it cannot be de-duplicated.");
-        return writer.WriteAsync(messageId, typeof(TMessage).Name, session => Handle(context, session), () => Committed(context), Alone, context.CancellationToken);
+        return writer.WriteAsync(messageId, typeof(TMessage).Name, session => Handle(context, session), () => Committed(context), Alone, OrderOf(context), context.CancellationToken);
     }
+
+    /// <summary>The stream and sequence the publisher stamped on the fact (<c>IntegrationEventPublisher</c>).</summary>
+    private static (string, long)? OrderOf(ConsumeContext context) =>
+        context.Headers.Get<string>(IntegrationEventHeaders.Stream) is { Length: > 0 } stream && context.Headers.Get<long>(IntegrationEventHeaders.Sequence) is { } sequence
+            ? (stream, sequence)
+            : null;
 
     /// <summary>
     /// True for a message whose handling queries across subjects (every camera, every area): it is
