@@ -44,9 +44,10 @@ public sealed class FactWriter(IDocumentStore store, TimeProvider time, IMeterFa
     /// The stream the fact was published from and its sequence there (the publisher's headers):
     /// within a batch, a stream's facts are applied in that order whatever order they arrived in.
     /// </param>
-    public async Task WriteAsync(Guid messageId, string messageType, Func<IDocumentSession, Task> handle, Action committed, bool alone, (string Stream, long Sequence)? order, CancellationToken cancellationToken)
+    /// <param name="loads">The document the handling loads first, loaded with the rest of the batch's in one query.</param>
+    public async Task WriteAsync(Guid messageId, string messageType, Func<IDocumentSession, Task> handle, Action committed, bool alone, (string Stream, long Sequence)? order, DocumentKey? loads, CancellationToken cancellationToken)
     {
-        var pending = new Pending(messageId, messageType, handle, committed, alone, order, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(messageId, messageType, handle, committed, alone, order, loads, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         await _queue.Writer.WriteAsync(pending, cancellationToken);
         await pending.Done.Task.WaitAsync(cancellationToken);
     }
@@ -135,6 +136,12 @@ public sealed class FactWriter(IDocumentStore store, TimeProvider time, IMeterFa
         await using var session = store.IdentitySession();
         var ids = batch.Select(p => p.MessageId).Distinct().ToArray();
         var handled = (await session.LoadManyAsync<HandledMessage>(cancellationToken, ids)).Select(h => h.Id).ToHashSet();
+        foreach (var documents in batch.Where(p => p.Loads is not null && !handled.Contains(p.MessageId)).Select(p => p.Loads!.Value).Distinct().GroupBy(k => k.Type))
+        {
+            // Into the identity map: each handler's own load of its document then needs no query.
+            await DocumentKey.LoadManyAsync(session, documents.Key, [.. documents.Select(k => k.Id)], cancellationToken);
+        }
+
         var applied = new HashSet<Pending>();
         var now = time.GetUtcNow();
         foreach (var pending in batch)
@@ -179,8 +186,9 @@ public sealed class FactWriter(IDocumentStore store, TimeProvider time, IMeterFa
         }
     }
 
-    private sealed class Pending(Guid messageId, string messageType, Func<IDocumentSession, Task> handle, Action committed, bool alone, (string Stream, long Sequence)? order, TaskCompletionSource done)
+    private sealed class Pending(Guid messageId, string messageType, Func<IDocumentSession, Task> handle, Action committed, bool alone, (string Stream, long Sequence)? order, DocumentKey? loads, TaskCompletionSource done)
     {
+        public DocumentKey? Loads => loads;
         public (string Stream, long Sequence)? Order => order;
         public bool Alone => alone;
         public Guid MessageId => messageId;

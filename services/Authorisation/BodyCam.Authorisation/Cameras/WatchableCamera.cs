@@ -17,6 +17,8 @@ public sealed record WatchableCamera(string Id, string? WearerId = null, string?
 
 public sealed class CameraRegisteredConsumer(FactWriter writer) : IdempotentConsumer<CameraRegistered>(writer)
 {
+    protected override DocumentKey? Loads(CameraRegistered m) => DocumentKey.Of<WatchableCamera>(m.CameraId);
+
     protected override async Task Handle(ConsumeContext<CameraRegistered> context, IDocumentSession session)
     {
         if (await session.LoadAsync<WatchableCamera>(context.Message.CameraId, context.CancellationToken) is null)
@@ -28,6 +30,8 @@ public sealed class CameraRegisteredConsumer(FactWriter writer) : IdempotentCons
 
 public sealed class CameraAssignedConsumer(FactWriter writer) : IdempotentConsumer<CameraAssigned>(writer)
 {
+    protected override DocumentKey? Loads(CameraAssigned m) => DocumentKey.Of<WatchableCamera>(m.CameraId);
+
     protected override async Task Handle(ConsumeContext<CameraAssigned> context, IDocumentSession session)
     {
         var m = context.Message;
@@ -38,6 +42,8 @@ public sealed class CameraAssignedConsumer(FactWriter writer) : IdempotentConsum
 
 public sealed class CameraDockedConsumer(FactWriter writer) : IdempotentConsumer<CameraDocked>(writer)
 {
+    protected override DocumentKey? Loads(CameraDocked m) => DocumentKey.Of<WatchableCamera>(m.CameraId);
+
     protected override async Task Handle(ConsumeContext<CameraDocked> context, IDocumentSession session)
     {
         var camera = await session.LoadAsync<WatchableCamera>(context.Message.CameraId, context.CancellationToken);
@@ -50,12 +56,16 @@ public sealed class CameraDockedConsumer(FactWriter writer) : IdempotentConsumer
 
 public sealed class RecordingStartedConsumer(FactWriter writer) : IdempotentConsumer<RecordingStarted>(writer)
 {
+    protected override DocumentKey? Loads(RecordingStarted m) => DocumentKey.Of<WatchableCamera>(m.CameraId);
+
     protected override Task Handle(ConsumeContext<RecordingStarted> context, IDocumentSession session) =>
         Recording.StoreAsync(session, context.Message.CameraId, true, context.Message.OccurredAt, context.CancellationToken);
 }
 
 public sealed class RecordingStoppedConsumer(FactWriter writer) : IdempotentConsumer<RecordingStopped>(writer)
 {
+    protected override DocumentKey? Loads(RecordingStopped m) => DocumentKey.Of<WatchableCamera>(m.CameraId);
+
     protected override Task Handle(ConsumeContext<RecordingStopped> context, IDocumentSession session) =>
         Recording.StoreAsync(session, context.Message.CameraId, false, context.Message.OccurredAt, context.CancellationToken);
 }

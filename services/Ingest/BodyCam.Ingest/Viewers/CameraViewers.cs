@@ -27,6 +27,8 @@ public sealed record CameraViewers(string Id, IReadOnlyList<CameraViewer> Viewer
 
 public sealed class ViewGrantedConsumer(FactWriter writer) : IdempotentConsumer<ViewRequestDecided>(writer)
 {
+    protected override DocumentKey? Loads(ViewRequestDecided m) => m.CameraId is { } camera ? DocumentKey.Of<CameraViewers>(camera) : null;
+
     protected override async Task Handle(ConsumeContext<ViewRequestDecided> context, IDocumentSession session)
     {
         var m = context.Message;
@@ -40,6 +42,8 @@ public sealed class ViewGrantedConsumer(FactWriter writer) : IdempotentConsumer<
 
 public sealed class ViewApprovedConsumer(FactWriter writer) : IdempotentConsumer<ViewRequestApproved>(writer)
 {
+    protected override DocumentKey? Loads(ViewRequestApproved m) => DocumentKey.Of<CameraViewers>(m.CameraId);
+
     protected override async Task Handle(ConsumeContext<ViewRequestApproved> context, IDocumentSession session)
     {
         var m = context.Message;
@@ -50,6 +54,8 @@ public sealed class ViewApprovedConsumer(FactWriter writer) : IdempotentConsumer
 
 public sealed class GrantExtendedConsumer(FactWriter writer) : IdempotentConsumer<GrantExtended>(writer)
 {
+    protected override DocumentKey? Loads(GrantExtended m) => DocumentKey.Of<CameraViewers>(m.CameraId);
+
     protected override async Task Handle(ConsumeContext<GrantExtended> context, IDocumentSession session)
     {
         var current = await session.LoadAsync<CameraViewers>(context.Message.CameraId, context.CancellationToken);
@@ -62,12 +68,16 @@ public sealed class GrantExtendedConsumer(FactWriter writer) : IdempotentConsume
 
 public sealed class GrantRevokedConsumer(FactWriter writer) : IdempotentConsumer<GrantRevoked>(writer)
 {
+    protected override DocumentKey? Loads(GrantRevoked m) => DocumentKey.Of<CameraViewers>(m.CameraId);
+
     protected override Task Handle(ConsumeContext<GrantRevoked> context, IDocumentSession session) =>
         GrantEnded.RemoveAsync(session, context.Message.CameraId, context.Message.GrantId, context.CancellationToken);
 }
 
 public sealed class GrantExpiredConsumer(FactWriter writer) : IdempotentConsumer<GrantExpired>(writer)
 {
+    protected override DocumentKey? Loads(GrantExpired m) => DocumentKey.Of<CameraViewers>(m.CameraId);
+
     protected override Task Handle(ConsumeContext<GrantExpired> context, IDocumentSession session) =>
         GrantEnded.RemoveAsync(session, context.Message.CameraId, context.Message.GrantId, context.CancellationToken);
 }
@@ -75,6 +85,8 @@ public sealed class GrantExpiredConsumer(FactWriter writer) : IdempotentConsumer
 /// <summary>A player connected on a grant: the wearer's list shows that viewer watching.</summary>
 public sealed class ViewerSessionStartedConsumer(FactWriter writer) : IdempotentConsumer<ViewerSessionStarted>(writer)
 {
+    protected override DocumentKey? Loads(ViewerSessionStarted m) => DocumentKey.Of<CameraViewers>(m.CameraId);
+
     protected override async Task Handle(ConsumeContext<ViewerSessionStarted> context, IDocumentSession session)
     {
         var m = context.Message;
@@ -88,6 +100,8 @@ public sealed class ViewerSessionStartedConsumer(FactWriter writer) : Idempotent
 
 public sealed class ViewerSessionEndedConsumer(FactWriter writer) : IdempotentConsumer<ViewerSessionEnded>(writer)
 {
+    protected override DocumentKey? Loads(ViewerSessionEnded m) => DocumentKey.Of<CameraViewers>(m.CameraId);
+
     protected override async Task Handle(ConsumeContext<ViewerSessionEnded> context, IDocumentSession session)
     {
         var m = context.Message;

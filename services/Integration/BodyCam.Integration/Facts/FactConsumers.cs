@@ -19,7 +19,16 @@ public abstract class FactConsumer<TFact>(FactWriter writer, FeedWriter feed, Fe
     : IdempotentConsumer<TFact>(writer)
     where TFact : class
 {
+    // Every fact integration takes but an operation's opening is about a camera: its state is loaded
+    // with the rest of the batch's.
+    private static readonly Func<TFact, string?>? CameraIdOf = typeof(TFact).GetProperty("CameraId") is { } property && property.PropertyType == typeof(string)
+        ? property.GetGetMethod()!.CreateDelegate<Func<TFact, string?>>()
+        : null;
+
     protected FeedWriter Feed => feed;
+
+    protected override DocumentKey? Loads(TFact message) =>
+        CameraIdOf?.Invoke(message) is { } camera ? DocumentKey.Of<CameraState>(camera) : null;
 
     protected static async Task<CameraState> CameraAsync(IDocumentSession session, string cameraId, CancellationToken cancellationToken) =>
         await session.LoadAsync<CameraState>(cameraId, cancellationToken) ?? new CameraState(cameraId);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using BodyCam.Integration.Facts;
 using BodyCam.Integration.Webhooks;
@@ -19,6 +20,7 @@ public sealed class FeedWriter(IConfiguration configuration)
 {
     public const string SequenceName = "feed_seq";
     private static readonly JsonEventFormatter Formatter = new();
+    private readonly ConditionalWeakTable<IDocumentSession, IReadOnlyList<WebhookSubscription>> _subscriptions = new();
     private readonly Uri _source = new(configuration["Integration:Source"] is { Length: > 0 } s ? s : "urn:bodycam", UriKind.RelativeOrAbsolute);
 
     public async Task<FeedItem> AppendAsync(
@@ -45,7 +47,13 @@ public sealed class FeedWriter(IConfiguration configuration)
             [.. inside.Select(o => o.Id)], [.. inside.Select(o => o.IncidentRef).OfType<string>()]);
         session.Store(item);
 
-        var subscriptions = await session.Query<WebhookSubscription>().Where(s => s.Active).ToListAsync(cancellationToken);
+        // Once per session: the fact writer adds a whole batch's events through one.
+        if (!_subscriptions.TryGetValue(session, out var subscriptions))
+        {
+            subscriptions = await session.Query<WebhookSubscription>().Where(s => s.Active).ToListAsync(cancellationToken);
+            _subscriptions.AddOrUpdate(session, subscriptions);
+        }
+
         foreach (var subscription in subscriptions.Where(s => s.Filter.Matches(item)))
         {
             session.Store(Delivery.Pending(subscription.Id, item));

@@ -25,6 +25,8 @@ public sealed class CameraAssignedConsumer(FactWriter writer, LiveMap map) : Ide
 
 public sealed class CameraDockedConsumer(FactWriter writer, LiveMap map) : IdempotentConsumer<CameraDocked>(writer)
 {
+    protected override DocumentKey? Loads(CameraDocked m) => DocumentKey.Of<AssignmentFacet>(m.CameraId);
+
     protected override async Task Handle(ConsumeContext<CameraDocked> context, IDocumentSession session)
     {
         var current = await session.LoadAsync<AssignmentFacet>(context.Message.CameraId, context.CancellationToken);
@@ -50,6 +52,8 @@ public sealed class CameraDockedConsumer(FactWriter writer, LiveMap map) : Idemp
 
 public sealed class RecordingStartedConsumer(FactWriter writer, LiveMap map) : IdempotentConsumer<RecordingStarted>(writer)
 {
+    protected override DocumentKey? Loads(RecordingStarted m) => DocumentKey.Of<RecordingFacet>(m.CameraId);
+
     protected override Task Handle(ConsumeContext<RecordingStarted> context, IDocumentSession session) =>
         RecordingFacts.StoreAsync(session, context.Message.CameraId, true, context.Message.OccurredAt, context.CancellationToken);
 
@@ -59,6 +63,8 @@ public sealed class RecordingStartedConsumer(FactWriter writer, LiveMap map) : I
 
 public sealed class RecordingStoppedConsumer(FactWriter writer, LiveMap map) : IdempotentConsumer<RecordingStopped>(writer)
 {
+    protected override DocumentKey? Loads(RecordingStopped m) => DocumentKey.Of<RecordingFacet>(m.CameraId);
+
     protected override Task Handle(ConsumeContext<RecordingStopped> context, IDocumentSession session) =>
         RecordingFacts.StoreAsync(session, context.Message.CameraId, false, context.Message.OccurredAt, context.CancellationToken);
 

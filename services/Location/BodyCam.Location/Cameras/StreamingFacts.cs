@@ -11,6 +11,8 @@ namespace BodyCam.Location.Cameras;
 
 public sealed class StreamWentLiveConsumer(FactWriter writer, LiveMap map) : IdempotentConsumer<StreamWentLive>(writer)
 {
+    protected override DocumentKey? Loads(StreamWentLive m) => DocumentKey.Of<StreamingFacet>(m.CameraId);
+
     private StreamingFacet? _stored;
 
     protected override async Task Handle(ConsumeContext<StreamWentLive> context, IDocumentSession session) =>
@@ -21,6 +23,8 @@ public sealed class StreamWentLiveConsumer(FactWriter writer, LiveMap map) : Ide
 
 public sealed class StreamEndedConsumer(FactWriter writer, LiveMap map) : IdempotentConsumer<StreamEnded>(writer)
 {
+    protected override DocumentKey? Loads(StreamEnded m) => DocumentKey.Of<StreamingFacet>(m.CameraId);
+
     private StreamingFacet? _stored;
 
     protected override async Task Handle(ConsumeContext<StreamEnded> context, IDocumentSession session) =>
@@ -31,6 +35,8 @@ public sealed class StreamEndedConsumer(FactWriter writer, LiveMap map) : Idempo
 
 public sealed class ViewerSessionStartedConsumer(FactWriter writer, LiveMap map) : IdempotentConsumer<ViewerSessionStarted>(writer)
 {
+    protected override DocumentKey? Loads(ViewerSessionStarted m) => DocumentKey.Of<StreamingFacet>(m.CameraId);
+
     private StreamingFacet? _stored;
 
     protected override async Task Handle(ConsumeContext<ViewerSessionStarted> context, IDocumentSession session) =>
@@ -42,6 +48,8 @@ public sealed class ViewerSessionStartedConsumer(FactWriter writer, LiveMap map)
 
 public sealed class ViewerSessionEndedConsumer(FactWriter writer, LiveMap map) : IdempotentConsumer<ViewerSessionEnded>(writer)
 {
+    protected override DocumentKey? Loads(ViewerSessionEnded m) => DocumentKey.Of<StreamingFacet>(m.CameraId);
+
     private StreamingFacet? _stored;
 
     protected override async Task Handle(ConsumeContext<ViewerSessionEnded> context, IDocumentSession session) =>

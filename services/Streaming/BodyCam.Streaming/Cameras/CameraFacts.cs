@@ -35,6 +35,8 @@ public sealed class CameraBook
 
 public sealed class CameraRegisteredConsumer(FactWriter writer, CameraBook cameras) : IdempotentConsumer<CameraRegistered>(writer)
 {
+    protected override DocumentKey? Loads(CameraRegistered m) => DocumentKey.Of<StreamingCamera>(m.CameraId);
+
     private StreamingCamera? _stored;
 
     protected override async Task Handle(ConsumeContext<CameraRegistered> context, IDocumentSession session)
@@ -49,6 +51,8 @@ public sealed class CameraRegisteredConsumer(FactWriter writer, CameraBook camer
 
 public sealed class RecordingStartedConsumer(FactWriter writer, CameraBook cameras) : IdempotentConsumer<RecordingStarted>(writer)
 {
+    protected override DocumentKey? Loads(RecordingStarted m) => DocumentKey.Of<StreamingCamera>(m.CameraId);
+
     private StreamingCamera? _stored;
 
     protected override async Task Handle(ConsumeContext<RecordingStarted> context, IDocumentSession session) =>
@@ -60,6 +64,8 @@ public sealed class RecordingStartedConsumer(FactWriter writer, CameraBook camer
 /// <summary>A camera that stops recording may no longer be watched: its viewers are cut off now.</summary>
 public sealed class RecordingStoppedConsumer(FactWriter writer, CameraBook cameras, LiveStreams streams) : IdempotentConsumer<RecordingStopped>(writer)
 {
+    protected override DocumentKey? Loads(RecordingStopped m) => DocumentKey.Of<StreamingCamera>(m.CameraId);
+
     private StreamingCamera? _stored;
 
     protected override async Task Handle(ConsumeContext<RecordingStopped> context, IDocumentSession session) =>

@@ -41,6 +41,8 @@ public sealed class GrantBook
 
 public sealed class GrantRevokedConsumer(FactWriter writer, GrantBook grants, LiveStreams streams) : IdempotentConsumer<GrantRevoked>(writer)
 {
+    protected override DocumentKey? Loads(GrantRevoked m) => DocumentKey.Of<GrantFact>(m.GrantId);
+
     private GrantFact? _stored;
 
     protected override async Task Handle(ConsumeContext<GrantRevoked> context, IDocumentSession session) =>
@@ -56,6 +58,8 @@ public sealed class GrantRevokedConsumer(FactWriter writer, GrantBook grants, Li
 
 public sealed class GrantExpiredConsumer(FactWriter writer, GrantBook grants, LiveStreams streams) : IdempotentConsumer<GrantExpired>(writer)
 {
+    protected override DocumentKey? Loads(GrantExpired m) => DocumentKey.Of<GrantFact>(m.GrantId);
+
     private GrantFact? _stored;
 
     protected override async Task Handle(ConsumeContext<GrantExpired> context, IDocumentSession session) =>
@@ -72,6 +76,8 @@ public sealed class GrantExpiredConsumer(FactWriter writer, GrantBook grants, Li
 /// <summary>An extended grant keeps its open sessions going until the new expiry.</summary>
 public sealed class GrantExtendedConsumer(FactWriter writer, GrantBook grants, LiveStreams streams) : IdempotentConsumer<GrantExtended>(writer)
 {
+    protected override DocumentKey? Loads(GrantExtended m) => DocumentKey.Of<GrantFact>(m.GrantId);
+
     private GrantFact? _stored;
 
     protected override async Task Handle(ConsumeContext<GrantExtended> context, IDocumentSession session) =>
