@@ -74,7 +74,7 @@ public sealed class FactWriterTests : IAsyncLifetime
 
             var current = await session.LoadAsync<Tally>(tally) ?? new Tally(tally, 0, []);
             session.Store(current with { Count = current.Count + 1, Seen = [.. current.Seen, label] });
-        }, () => { }, alone, null, DocumentKey.Of<Tally>(tally), CancellationToken.None);
+        }, () => { }, alone, null, DocumentKey.Of<Tally>(tally), null, CancellationToken.None);
 
     private async Task<Tally?> TallyAsync(string id)
     {

@@ -45,40 +45,70 @@ public sealed class FactWriter(IDocumentStore store, TimeProvider time, IMeterFa
     /// within a batch, a stream's facts are applied in that order whatever order they arrived in.
     /// </param>
     /// <param name="loads">The document the handling loads first, loaded with the rest of the batch's in one query.</param>
-    public async Task WriteAsync(Guid messageId, string messageType, Func<IDocumentSession, Task> handle, Action committed, bool alone, (string Stream, long Sequence)? order, DocumentKey? loads, CancellationToken cancellationToken)
+    public async Task WriteAsync(Guid messageId, string messageType, Func<IDocumentSession, Task> handle, Action committed, bool alone, (string Stream, long Sequence)? order, DocumentKey? loads, (string Channel, ulong Tag)? delivery, CancellationToken cancellationToken)
     {
-        var pending = new Pending(messageId, messageType, handle, committed, alone, order, loads, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(messageId, messageType, handle, committed, alone, order, loads, delivery, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         await _queue.Writer.WriteAsync(pending, cancellationToken);
         await pending.Done.Task.WaitAsync(cancellationToken);
     }
 
+    /// <summary>A delivery its consumer passes over without storing anything: its place in the order is free.</summary>
+    public Task PassAsync((string Channel, ulong Tag)? delivery, CancellationToken cancellationToken) =>
+        delivery is null
+            ? Task.CompletedTask
+            : WriteAsync(Guid.Empty, "passed", null!, () => { }, false, null, null, delivery, cancellationToken);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var order = new DeliveryOrder<Pending>(time);
+        var ready = new List<Pending>();
         var batch = new List<Pending>(MaxBatch);
-        Pending? held = null;
-        while (held is not null || await _queue.Reader.WaitToReadAsync(stoppingToken))
+        while (!stoppingToken.IsCancellationRequested)
         {
-            if (held is null)
+            if (ready.Count == 0)
             {
+                if (order.Waiting)
+                {
+                    // A gap in the deliveries: look again soon, whether or not anything arrives.
+                    await Task.WhenAny(_queue.Reader.WaitToReadAsync(stoppingToken).AsTask(), Task.Delay(TimeSpan.FromMilliseconds(10), time, stoppingToken));
+                }
+                else
+                {
+                    await _queue.Reader.WaitToReadAsync(stoppingToken);
+                }
+
                 await Task.Delay(CollectWindow, time, stoppingToken);
             }
 
-            batch.Clear();
-            if (held is not null)
+            while (_queue.Reader.TryRead(out var pending))
             {
-                batch.Add(held);
-                held = null;
+                order.Add(pending, pending.Delivery?.Channel, pending.Delivery?.Tag ?? 0, ready);
             }
 
-            while (batch.Count < MaxBatch && batch is not [{ Alone: true }] && _queue.Reader.TryRead(out var pending))
+            order.ReleaseOverdue(ready);
+            batch.Clear();
+            var taken = 0;
+            foreach (var pending in ready)
             {
-                if (pending.Alone && batch.Count > 0)
+                if (batch.Count == MaxBatch || (pending.Alone && batch.Count > 0) || batch is [{ Alone: true }])
                 {
-                    held = pending;
                     break;
                 }
 
+                taken++;
+                if (pending.Handle is null)
+                {
+                    pending.Done.TrySetResult();
+                    continue;
+                }
+
                 batch.Add(pending);
+            }
+
+            ready.RemoveRange(0, taken);
+            if (batch.Count == 0)
+            {
+                continue;
             }
 
             InStreamOrder(batch);
@@ -152,7 +182,7 @@ public sealed class FactWriter(IDocumentStore store, TimeProvider time, IMeterFa
                 continue;
             }
 
-            await pending.Handle(session);
+            await pending.Handle!(session);
             session.Insert(new HandledMessage(pending.MessageId, pending.MessageType, now));
             applied.Add(pending);
         }
@@ -186,14 +216,15 @@ public sealed class FactWriter(IDocumentStore store, TimeProvider time, IMeterFa
         }
     }
 
-    private sealed class Pending(Guid messageId, string messageType, Func<IDocumentSession, Task> handle, Action committed, bool alone, (string Stream, long Sequence)? order, DocumentKey? loads, TaskCompletionSource done)
+    private sealed class Pending(Guid messageId, string messageType, Func<IDocumentSession, Task>? handle, Action committed, bool alone, (string Stream, long Sequence)? order, DocumentKey? loads, (string Channel, ulong Tag)? delivery, TaskCompletionSource done)
     {
+        public (string Channel, ulong Tag)? Delivery => delivery;
         public DocumentKey? Loads => loads;
         public (string Stream, long Sequence)? Order => order;
         public bool Alone => alone;
         public Guid MessageId => messageId;
         public string MessageType => messageType;
-        public Func<IDocumentSession, Task> Handle => handle;
+        public Func<IDocumentSession, Task>? Handle => handle;
         public Action Committed => committed;
         public TaskCompletionSource Done => done;
     }

@@ -215,6 +215,7 @@ public sealed class TelemetryFact(FactWriter writer, FeedWriter feed, FeedSignal
         // Skipping changes nothing, so it needs no record of the message either.
         if (context.Message.Samples.Count == 0 || !sampling.Due(context.Message.CameraId, context.Message.Samples.Max(s => s.At)))
         {
+            await PassAsync(context);
             return;
         }
 
