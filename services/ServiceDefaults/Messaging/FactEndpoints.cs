@@ -10,13 +10,12 @@ namespace BodyCam.ServiceDefaults.Messaging;
 /// many messages in flight so the service's <see cref="FactWriter"/> stores them a batch at a time.
 /// </summary>
 /// <remarks>
-/// Order: RabbitMQ delivers a queue's messages in the order they were published, and each one's way
-/// from delivery to the writer's queue does no I/O, so facts reach the writer, and are applied, in
-/// that order, a camera's several facts in one batch if they came together (the writer's identity
-/// map gives each the document the one before it changed). A message that fails and is retried is
-/// overtaken by the ones behind it, as it was when a partition per camera held each camera's next
-/// fact until the last was committed; that partitioning also held a busy camera to one fact per
-/// transaction (measured: ingest stored 8 facts a batch, 160 a second, under the authorisation benchmark).
+/// Order: RabbitMQ delivers a queue in the order it was published, but messages handled side by side
+/// reach the writer a little out of it; the writer puts them back in delivery order
+/// (<see cref="DeliveryOrder{T}"/>), so a camera's several facts can share a batch in order (the
+/// identity map gives each the document the one before it changed). No partition per camera: it held
+/// a busy camera to one fact per transaction (ingest: 8 facts a batch, 160 a second, under the
+/// authorisation benchmark) and did not give order either.
 /// </remarks>
 public static class FactEndpoints
 {

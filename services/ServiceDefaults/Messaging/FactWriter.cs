@@ -14,7 +14,7 @@ namespace BodyCam.ServiceDefaults.Messaging;
 /// the effects and the handled ids in one transaction. A commit per batch instead of per message is
 /// what lets a consumer keep up with the bus (one message per transaction drained 50-100 a second).
 /// Idle, a batch is the one message: nothing waits for company.
-/// The endpoint's partitioner keeps two facts about one subject out of the same batch and in order.
+/// Facts are taken in the order the broker delivered them on each channel (<see cref="DeliveryOrder{T}"/>).
 /// </summary>
 public sealed class FactWriter(IDocumentStore store, TimeProvider time, IMeterFactory meters, ILogger<FactWriter> log) : BackgroundService
 {
