@@ -170,6 +170,14 @@ public sealed class BodyCamSystem : IAsyncLifetime
             await using (var admin = new NpgsqlConnection(_servers.Postgres))
             {
                 await admin.OpenAsync();
+                // A service that is still closing holds connections as its own role, which this role
+                // may not terminate: wait (bounded) until they are gone, then drop.
+                await Eventually.Async(async () =>
+                {
+                    await using var open = new NpgsqlCommand("select count(*) from pg_stat_activity where datname = @db and pid <> pg_backend_pid()", admin);
+                    open.Parameters.AddWithValue("db", database!);
+                    return (long)(await open.ExecuteScalarAsync())! == 0 ? admin : null;
+                }, TimeSpan.FromSeconds(30), $"the services' connections to {database} closed");
                 await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", admin);
                 await drop.ExecuteNonQueryAsync();
             }
