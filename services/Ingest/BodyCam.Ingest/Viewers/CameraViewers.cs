@@ -35,7 +35,7 @@ public sealed class ViewGrantedConsumer(FactWriter writer) : IdempotentConsumer<
         if (m is { Decision: "granted", CameraId: { } camera, ExpiresAt: { } until })
         {
             var current = await session.LoadAsync<CameraViewers>(camera, context.CancellationToken) ?? new CameraViewers(camera, []);
-            session.Store(current.With(new CameraViewer(m.RequestId, m.ViewerId, m.ViewerRole, m.Purpose, m.OccurredAt, until)));
+            session.Replace(current, current.With(new CameraViewer(m.RequestId, m.ViewerId, m.ViewerRole, m.Purpose, m.OccurredAt, until)));
         }
     }
 }
@@ -48,7 +48,7 @@ public sealed class ViewApprovedConsumer(FactWriter writer) : IdempotentConsumer
     {
         var m = context.Message;
         var current = await session.LoadAsync<CameraViewers>(m.CameraId, context.CancellationToken) ?? new CameraViewers(m.CameraId, []);
-        session.Store(current.With(new CameraViewer(m.RequestId, m.ViewerId, m.ViewerRole, m.Purpose, m.OccurredAt, m.ExpiresAt)));
+        session.Replace(current, current.With(new CameraViewer(m.RequestId, m.ViewerId, m.ViewerRole, m.Purpose, m.OccurredAt, m.ExpiresAt)));
     }
 }
 
@@ -61,7 +61,7 @@ public sealed class GrantExtendedConsumer(FactWriter writer) : IdempotentConsume
         var current = await session.LoadAsync<CameraViewers>(context.Message.CameraId, context.CancellationToken);
         if (current?.Viewers.FirstOrDefault(v => v.GrantId == context.Message.GrantId) is { } viewer)
         {
-            session.Store(current.With(viewer with { Until = context.Message.ExpiresAt }));
+            session.Replace(current, current.With(viewer with { Until = context.Message.ExpiresAt }));
         }
     }
 }
@@ -71,7 +71,7 @@ public sealed class GrantRevokedConsumer(FactWriter writer) : IdempotentConsumer
     protected override DocumentKey? Loads(GrantRevoked m) => DocumentKey.Of<CameraViewers>(m.CameraId);
 
     protected override Task Handle(ConsumeContext<GrantRevoked> context, IDocumentSession session) =>
-        GrantEnded.RemoveAsync(session, context.Message.CameraId, context.Message.GrantId, context.CancellationToken);
+        CameraViewersSession.RemoveAsync(session, context.Message.CameraId, context.Message.GrantId, context.CancellationToken);
 }
 
 public sealed class GrantExpiredConsumer(FactWriter writer) : IdempotentConsumer<GrantExpired>(writer)
@@ -79,7 +79,7 @@ public sealed class GrantExpiredConsumer(FactWriter writer) : IdempotentConsumer
     protected override DocumentKey? Loads(GrantExpired m) => DocumentKey.Of<CameraViewers>(m.CameraId);
 
     protected override Task Handle(ConsumeContext<GrantExpired> context, IDocumentSession session) =>
-        GrantEnded.RemoveAsync(session, context.Message.CameraId, context.Message.GrantId, context.CancellationToken);
+        CameraViewersSession.RemoveAsync(session, context.Message.CameraId, context.Message.GrantId, context.CancellationToken);
 }
 
 /// <summary>A player connected on a grant: the wearer's list shows that viewer watching.</summary>
@@ -93,7 +93,7 @@ public sealed class ViewerSessionStartedConsumer(FactWriter writer) : Idempotent
         var current = await session.LoadAsync<CameraViewers>(m.CameraId, context.CancellationToken);
         if (current?.Viewers.FirstOrDefault(v => v.GrantId == m.GrantId) is { } viewer)
         {
-            session.Store(current.With(viewer with { Sessions = [.. (viewer.Sessions ?? []).Where(s => s != m.SessionId), m.SessionId] }));
+            session.Replace(current, current.With(viewer with { Sessions = [.. (viewer.Sessions ?? []).Where(s => s != m.SessionId), m.SessionId] }));
         }
     }
 }
@@ -108,18 +108,30 @@ public sealed class ViewerSessionEndedConsumer(FactWriter writer) : IdempotentCo
         var current = await session.LoadAsync<CameraViewers>(m.CameraId, context.CancellationToken);
         if (current?.Viewers.FirstOrDefault(v => v.GrantId == m.GrantId) is { } viewer)
         {
-            session.Store(current.With(viewer with { Sessions = [.. (viewer.Sessions ?? []).Where(s => s != m.SessionId)] }));
+            session.Replace(current, current.With(viewer with { Sessions = [.. (viewer.Sessions ?? []).Where(s => s != m.SessionId)] }));
         }
     }
 }
 
-internal static class GrantEnded
+internal static class CameraViewersSession
 {
+    /// <summary>
+    /// Stores <paramref name="next"/> in place of <paramref name="previous"/>. A batch of facts
+    /// (the fact writer's) often changes one camera's list many times: each Store would queue its
+    /// own upsert of the whole list, so the one queued for the version this replaces is taken back
+    /// and the batch writes each list once, in its last state.
+    /// </summary>
+    public static void Replace(this IDocumentSession session, CameraViewers previous, CameraViewers next)
+    {
+        session.Eject(previous);
+        session.Store(next);
+    }
+
     public static async Task RemoveAsync(IDocumentSession session, string cameraId, string grantId, CancellationToken cancellationToken)
     {
         if (await session.LoadAsync<CameraViewers>(cameraId, cancellationToken) is { } current)
         {
-            session.Store(current.Without(grantId));
+            session.Replace(current, current.Without(grantId));
         }
     }
 }
