@@ -34,8 +34,13 @@ public sealed class MisuseAlertTests(BodyCamSystem system)
         Assert.Equal("control1", forCamera.GetProperty("viewerId").GetString());
         Assert.Contains("resource-deployment", forCamera.GetProperty("explanation").GetString());
 
-        // The alert is itself on the record, in the chain.
-        await system.AuditEventsEventuallyAsync($"cameraId={camera.CameraId}&type=MisuseAlertRaised");
+        // The alert is itself on the record, in the chain: raised, or counted again if control1's
+        // alert about officer2 under this rule was already open (alerts merge per rule, viewer, wearer).
+        await Eventually.Async(async () =>
+        {
+            var items = await system.AuditEventsAsync($"cameraId={camera.CameraId}");
+            return items.Any(e => e.GetProperty("type").GetString() is "MisuseAlertRaised" or "MisuseAlertRecurred") ? items : null;
+        }, TimeSpan.FromSeconds(30), "the alert on the record");
     }
 
     [Fact]
@@ -77,6 +82,45 @@ public sealed class MisuseAlertTests(BodyCamSystem system)
         using var officer = await system.ClientForAsync("officer1");
         Assert.Equal(HttpStatusCode.Forbidden, (await officer.GetAsync("api/audit/alerts")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await compliance.GetAsync("api/audit/alerts?state=maybe")).StatusCode);
+    }
+
+    [Fact]
+    public async Task An_operator_watching_one_officer_again_and_again_has_one_alert_that_counts_and_opens_again_after_an_acknowledgement()
+    {
+        var camera = await system.RecordingCameraAsync();
+        using var control = await system.ClientForAsync("control1");
+        async Task WatchAsync(int times)
+        {
+            for (var i = 0; i < times; i++)
+            {
+                using var granted = await control.PostAsJsonAsync("api/authorisation/view-requests",
+                    new { cameraId = camera.CameraId, purpose = "resource-deployment", reason = Reason, incidentRef = "INC-2026-501" });
+                Assert.Equal(HttpStatusCode.Created, granted.StatusCode);
+            }
+        }
+
+        bool Repeated(JsonElement a) => a.GetProperty("rule").GetString() == "repeated-viewing" && a.GetProperty("officerId").GetString() == camera.OfficerId;
+
+        // The rule fires at the third and the sixth view: one alert, counted twice.
+        await WatchAsync(6);
+        var alerts = await AlertsEventuallyAsync(a => Repeated(a) && a.GetProperty("count").GetInt32() == 2, "one repeated-viewing alert counted twice");
+        var alert = Assert.Single(alerts, Repeated);
+        Assert.Equal("open", alert.GetProperty("state").GetString());
+        Assert.True(alert.GetProperty("firstSeq").GetInt64() < alert.GetProperty("seq").GetInt64());
+        var alertId = alert.GetProperty("id").GetString();
+
+        using var compliance = await system.ClientForAsync("compliance1");
+        using var acked = await compliance.PostAsJsonAsync($"api/audit/alerts/{alertId}/ack", new { note = "Pursuit on the ring road: repeated checks expected." });
+        Assert.Equal(HttpStatusCode.OK, acked.StatusCode);
+
+        // Three more views: the same alert opens again (the ninth view), not a new one.
+        await WatchAsync(3);
+        alerts = await AlertsEventuallyAsync(a => Repeated(a) && a.GetProperty("state").GetString() == "open" && a.GetProperty("count").GetInt32() == 3,
+            "the repeated-viewing alert open again with a count of 3");
+        Assert.Equal(alertId, Assert.Single(alerts, Repeated).GetProperty("id").GetString());
+
+        // The record says each step: raised, counted again, acknowledged, raised again.
+        await system.AuditEventsEventuallyAsync($"officerId={camera.OfficerId}&type=MisuseAlertRecurred");
     }
 
     private async Task<JsonElement[]> AlertsEventuallyAsync(Func<JsonElement, bool> match, string what)

@@ -76,6 +76,7 @@ function misuseCard(alert) {
   el("button", { type: "submit" }, "Acknowledge"));
   return el("li", { className: "urgent" },
     el("strong", {}, alert.rule), ` · viewer ${alert.viewerId}${alert.officerId ? ` · officer ${alert.officerId}` : ""} · ${dateTime(alert.raisedAt)}`,
+    (alert.count ?? 1) > 1 ? ` · ${alert.count} times, last ${dateTime(alert.lastSeenAt)}` : "",
     el("p", {}, alert.explanation),
     form);
 }

@@ -12,7 +12,7 @@ let tracks = new Map(); // cameraId -> [{ at, lat, lon }]
 let range = null;
 
 const access = new Set(["ViewRequestDecided", "ViewRequestApproved", "ViewRequestRefused", "GrantExtended", "GrantRevoked", "GrantExpired",
-  "ViewerSessionStarted", "ViewerSessionEnded", "AccessRefused", "MisuseAlertRaised", "MisuseAlertAcknowledged"]);
+  "ViewerSessionStarted", "ViewerSessionEnded", "AccessRefused", "MisuseAlertRaised", "MisuseAlertRecurred", "MisuseAlertAcknowledged"]);
 
 export function init() {
   document.getElementById("replay-form").addEventListener("submit", (e) => {
@@ -86,6 +86,7 @@ function describe(item) {
     case "ViewerSessionEnded": return `${d.viewerId} stopped watching camera ${d.cameraId}: ${d.reason} after ${Math.round((d.durationMs ?? 0) / 1000)} s`;
     case "AccessRefused": return `refused ${d.method} ${d.path} for ${item.actorId}: ${d.reason}`;
     case "MisuseAlertRaised": return `misuse alert ${d.rule} on ${d.viewerId}: ${d.explanation}`;
+    case "MisuseAlertRecurred": return `misuse alert ${d.rule} on ${d.viewerId} fired ${d.count} more time${d.count === 1 ? "" : "s"}: ${d.explanation}`;
     case "WatchMeRequested": return `Watch Me from camera ${item.cameraId}`;
     case "StreamWentLive": return `camera ${item.cameraId} went live`;
     case "StreamEnded": return `camera ${item.cameraId} stopped streaming`;

@@ -39,7 +39,8 @@ builder.AddEventStore("audit", options =>
         .Duplicate(e => e.At)
         .Index([e => e.Type, e => e.Id], i => i.Name = "mt_doc_auditentry_idx_type_id")
         .Index([e => e.ViewerId!, e => e.Id], i => i.Name = "mt_doc_auditentry_idx_viewer_id_id");
-    options.Schema.For<MisuseAlert>().Duplicate(a => a.State).Duplicate(a => a.Seq);
+    // The monitor counts findings into an alert while compliance may be acknowledging it: neither overwrites the other.
+    options.Schema.For<MisuseAlert>().Duplicate(a => a.State).Duplicate(a => a.Seq).UseOptimisticConcurrency(true);
     options.Schema.For<PublishedTransparencyReport>();
 })
 // The misuse rules look at each chain entry once, in order, with the daemon keeping their place.

@@ -1,15 +1,23 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using BodyCam.Audit.Chain;
 using BodyCam.Contracts.Audit;
 using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
+using JasperFx;
 using Marten;
 using Marten.Subscriptions;
 
 namespace BodyCam.Audit.Monitoring;
 
-/// <summary>A misuse alert as compliance lists it; its history is the stream <c>alert-{id}</c>.</summary>
+/// <summary>
+/// A misuse alert as compliance lists it; its history is the stream <c>alert-{id}</c>. One alert per
+/// (rule, viewer, wearer): <see cref="Count"/> is how often the rule fired for them, from
+/// <see cref="RaisedAt"/> (entry <see cref="FirstSeq"/>) to <see cref="LastSeenAt"/> (entry
+/// <see cref="Seq"/>); an acknowledged alert opens again when the rule fires again.
+/// </summary>
 public sealed record MisuseAlert(
     string Id,
     string Rule,
@@ -22,19 +30,60 @@ public sealed record MisuseAlert(
     string State = MisuseAlert.Open,
     string? AcknowledgedBy = null,
     string? Note = null,
-    DateTimeOffset? AcknowledgedAt = null)
+    DateTimeOffset? AcknowledgedAt = null,
+    int Count = 1,
+    long FirstSeq = 0,
+    DateTimeOffset? LastSeenAt = null)
 {
     public const string Open = "open";
     public const string Acknowledged = "acknowledged";
 
     public static string StreamKey(string id) => $"alert-{id}";
+
+    public static MisuseAlert Create(MisuseAlertRaised e) =>
+        new(e.AlertId, e.Rule, e.Seq, e.OccurredAt, e.ViewerId, e.OfficerId, e.CameraId, e.Explanation, FirstSeq: e.Seq, LastSeenAt: e.OccurredAt);
+
+    /// <summary>Raised again: the rule fired after the alert was acknowledged, so it is open again.</summary>
+    public MisuseAlert Apply(MisuseAlertRaised e) => this with
+    {
+        State = Open, AcknowledgedBy = null, Note = null, AcknowledgedAt = null,
+        Seq = e.Seq, CameraId = e.CameraId, Explanation = e.Explanation, Count = Count + 1, LastSeenAt = e.OccurredAt,
+    };
+
+    public MisuseAlert Apply(MisuseAlertRecurred e) => this with
+    {
+        Seq = e.LastSeq, CameraId = e.CameraId, Explanation = e.Explanation, Count = Count + e.Count, LastSeenAt = e.OccurredAt,
+    };
+
+    public MisuseAlert Apply(MisuseAlertAcknowledged e) => this with { State = Acknowledged, AcknowledgedBy = e.ActorId, Note = e.Note, AcknowledgedAt = e.OccurredAt };
+
+    /// <summary>An alert's state after one more event of its stream (events of other kinds change nothing).</summary>
+    public static MisuseAlert? Fold(MisuseAlert? alert, object e) => (alert, e) switch
+    {
+        (null, MisuseAlertRaised raised) => Create(raised),
+        (not null, MisuseAlertRaised raised) => alert.Apply(raised),
+        (not null, MisuseAlertRecurred recurred) => alert.Apply(recurred),
+        (not null, MisuseAlertAcknowledged acknowledged) => alert.Apply(acknowledged),
+        _ => alert,
+    };
+
+    /// <summary>
+    /// The alert a rule's finding about a viewer and a wearer (the officer, else the camera) belongs
+    /// to: the rule's name and a digest of the two, so ids stay short, fixed and safe in a URL.
+    /// </summary>
+    public static string IdFor(string rule, string viewerId, string? officerId, string? cameraId)
+    {
+        var key = Encoding.UTF8.GetBytes($"{viewerId}\n{officerId ?? cameraId ?? "-"}");
+        return $"{rule}-{Convert.ToHexStringLower(SHA256.HashData(key))[..16]}";
+    }
 }
 
 /// <summary>
 /// Runs the misuse rules over the audit chain as it grows: a Marten subscription on the chain's
 /// events, so every entry is looked at once, in order, even across restarts (the daemon keeps its
-/// place). An alert's id is its rule and the entry's sequence number, so a page looked at twice
-/// raises nothing twice. Alerts are stored and published like any fact, and so enter the chain.
+/// place). Findings merge into one alert per rule, viewer and wearer, which remembers the last entry
+/// it counted, so a page looked at twice counts nothing twice. Alerts are stored and published like
+/// any fact, and so enter the chain.
 /// Each viewer's month of facts is kept in memory once read (from the query documents, the first
 /// time the viewer is seen after a start), so a page costs two queries, whatever its size, and
 /// one more for each viewer not seen before.
@@ -119,9 +168,12 @@ public sealed class MisuseMonitor(TimeProvider time, ILogger<MisuseMonitor> log)
         entry.Type == "ViewRequestDecided" ? null : EntryData.Text(data, "grantId") ?? (entry.Type == "ViewRequestApproved" ? EntryData.Text(data, "requestId") : null);
 
     /// <summary>
-    /// Stores a page's alerts and their events in a session of their own, committed at once: the
-    /// daemon's batch commits documents with its progress but is no place to append events. An alert
-    /// already stored (a page looked at again after a crash) is not raised twice.
+    /// Stores a page's findings in a session of its own, committed at once: the daemon's batch
+    /// commits documents with its progress but is no place to append events. Findings merge into one
+    /// alert per (rule, viewer, wearer): a new alert is raised, an open one counts them
+    /// (<see cref="MisuseAlertRecurred"/>, one per alert per page), an acknowledged one is raised
+    /// again. A finding at or before the alert's last entry was counted already (a page looked at
+    /// again after a crash), so nothing is counted twice.
     /// </summary>
     private async Task RaiseAsync(IDocumentStore store, IReadOnlyList<(AlertDraft Draft, long Seq)> raised, CancellationToken cancellationToken)
     {
@@ -130,16 +182,65 @@ public sealed class MisuseMonitor(TimeProvider time, ILogger<MisuseMonitor> log)
             return;
         }
 
-        await using var session = store.LightweightSession();
-        var alerts = raised.Select(r => (r.Draft, r.Seq, Id: $"{r.Draft.Rule}-{r.Seq}")).ToList();
-        var stored = (await session.LoadManyAsync<MisuseAlert>(cancellationToken, alerts.Select(a => a.Id).ToArray())).Select(a => a.Id).ToHashSet();
-        var now = time.GetUtcNow();
-        foreach (var (draft, seq, id) in alerts.Where(a => !stored.Contains(a.Id)))
+        // An acknowledgement stored meanwhile (optimistic concurrency on the alert) means reading again.
+        for (var attempt = 1; ; attempt++)
         {
-            session.Events.StartStream(MisuseAlert.StreamKey(id), new MisuseAlertRaised(
-                id, draft.Rule, seq, draft.ViewerId, draft.OfficerId, draft.CameraId, draft.Explanation, "system:audit-monitor", now, Guid.NewGuid()));
-            session.Insert(new MisuseAlert(id, draft.Rule, seq, now, draft.ViewerId, draft.OfficerId, draft.CameraId, draft.Explanation));
-            log.LogWarning("Misuse alert {Rule} on entry {Seq}: {Explanation}", draft.Rule, seq, draft.Explanation);
+            try
+            {
+                await MergeAsync(store, raised, cancellationToken);
+                return;
+            }
+            catch (ConcurrencyException) when (attempt < 5)
+            {
+                log.LogInformation("A misuse alert changed while the monitor merged findings into it; merging again");
+            }
+        }
+    }
+
+    private async Task MergeAsync(IDocumentStore store, IReadOnlyList<(AlertDraft Draft, long Seq)> raised, CancellationToken cancellationToken)
+    {
+        await using var session = store.LightweightSession();
+        var groups = raised.GroupBy(r => MisuseAlert.IdFor(r.Draft.Rule, r.Draft.ViewerId, r.Draft.OfficerId, r.Draft.CameraId)).ToList();
+        var stored = (await session.LoadManyAsync<MisuseAlert>(cancellationToken, groups.Select(g => g.Key).ToArray())).ToDictionary(a => a.Id);
+        var now = time.GetUtcNow();
+        foreach (var group in groups)
+        {
+            var id = group.Key;
+            var current = stored.GetValueOrDefault(id);
+            var fresh = group.Where(r => current is null || r.Seq > current.Seq).OrderBy(r => r.Seq).ToList();
+            if (fresh.Count == 0)
+            {
+                continue;
+            }
+
+            var (first, last) = (fresh[0], fresh[^1]);
+            var events = new List<object>(2);
+            var recurring = fresh;
+            if (current is null or { State: MisuseAlert.Acknowledged })
+            {
+                events.Add(new MisuseAlertRaised(id, first.Draft.Rule, first.Seq, first.Draft.ViewerId, first.Draft.OfficerId, first.Draft.CameraId,
+                    first.Draft.Explanation, "system:audit-monitor", now, Guid.NewGuid()));
+                recurring = fresh[1..];
+                log.LogWarning("Misuse alert {AlertId} ({Rule}) {Raised} on entry {Seq}: {Explanation}",
+                    id, first.Draft.Rule, current is null ? "raised" : "raised again", first.Seq, first.Draft.Explanation);
+            }
+
+            if (recurring.Count > 0)
+            {
+                events.Add(new MisuseAlertRecurred(id, first.Draft.Rule, recurring[0].Seq, last.Seq, recurring.Count, last.Draft.ViewerId, last.Draft.OfficerId,
+                    last.Draft.CameraId, last.Draft.Explanation, "system:audit-monitor", now, Guid.NewGuid()));
+            }
+
+            if (current is null)
+            {
+                session.Events.StartStream(MisuseAlert.StreamKey(id), events);
+            }
+            else
+            {
+                session.Events.Append(MisuseAlert.StreamKey(id), events);
+            }
+
+            session.Store(events.Aggregate(current, MisuseAlert.Fold)!);
         }
 
         await session.SaveChangesAsync(cancellationToken);

@@ -88,19 +88,22 @@ public sealed class ProjectionRebuild(IDocumentStore store, TimeProvider time, I
             await using (var session = store.QuerySession())
             {
                 var alertEvents = await session.Events.QueryAllRawEvents()
-                    .Where(e => e.EventTypeName == "misuse_alert_raised" || e.EventTypeName == "misuse_alert_acknowledged")
+                    .Where(e => e.EventTypeName == "misuse_alert_raised" || e.EventTypeName == "misuse_alert_recurred" || e.EventTypeName == "misuse_alert_acknowledged")
                     .OrderBy(e => e.Sequence)
                     .ToListAsync();
                 var alerts = new Dictionary<string, MisuseAlert>();
                 foreach (var data in alertEvents.Select(e => e.Data))
                 {
-                    if (data is MisuseAlertRaised r)
+                    var id = data switch
                     {
-                        alerts[r.AlertId] = new MisuseAlert(r.AlertId, r.Rule, r.Seq, r.OccurredAt, r.ViewerId, r.OfficerId, r.CameraId, r.Explanation);
-                    }
-                    else if (data is MisuseAlertAcknowledged a && alerts.TryGetValue(a.AlertId, out var raised))
+                        MisuseAlertRaised r => r.AlertId,
+                        MisuseAlertRecurred r => r.AlertId,
+                        MisuseAlertAcknowledged a => a.AlertId,
+                        _ => null,
+                    };
+                    if (id is not null && MisuseAlert.Fold(alerts.GetValueOrDefault(id), data) is { } alert)
                     {
-                        alerts[a.AlertId] = raised with { State = MisuseAlert.Acknowledged, AcknowledgedBy = a.ActorId, Note = a.Note, AcknowledgedAt = a.OccurredAt };
+                        alerts[id] = alert;
                     }
                 }
 

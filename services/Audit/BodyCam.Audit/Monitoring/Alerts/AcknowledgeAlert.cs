@@ -2,6 +2,7 @@ using BodyCam.Contracts.Audit;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
+using JasperFx;
 using Marten;
 
 namespace BodyCam.Audit.Monitoring.Alerts;
@@ -40,12 +41,20 @@ public static class AcknowledgeAlert
             return Problem.Conflict($"Alert '{alertId}' was acknowledged by {alert.AcknowledgedBy} at {alert.AcknowledgedAt:u}.");
         }
 
-        var now = time.GetUtcNow();
-        var acknowledged = alert with { State = MisuseAlert.Acknowledged, AcknowledgedBy = http.User.ActorId(), Note = body.Note.Trim(), AcknowledgedAt = now };
-        session.Events.Append(MisuseAlert.StreamKey(alertId), new MisuseAlertAcknowledged(
-            alertId, alert.Rule, alert.ViewerId, alert.CameraId, acknowledged.Note!, acknowledged.AcknowledgedBy!, now, http.CorrelationId()));
+        var acknowledgement = new MisuseAlertAcknowledged(
+            alertId, alert.Rule, alert.ViewerId, alert.CameraId, body.Note.Trim(), http.User.ActorId(), time.GetUtcNow(), http.CorrelationId());
+        var acknowledged = alert.Apply(acknowledgement);
+        session.Events.Append(MisuseAlert.StreamKey(alertId), acknowledgement);
         session.Store(acknowledged);
-        await session.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await session.SaveChangesAsync(cancellationToken);
+        }
+        catch (ConcurrencyException)
+        {
+            return Problem.Conflict($"Alert '{alertId}' fired again while it was being acknowledged; read it again and acknowledge what it says now.");
+        }
+
         return TypedResults.Ok(acknowledged);
     }
 }
