@@ -44,6 +44,46 @@ public sealed class AuditVerificationTests(BodyCamSystem system)
     }
 
     [Fact]
+    public async Task The_record_cannot_be_changed_deleted_or_emptied_by_audits_own_role()
+    {
+        var cameraId = Api.NewCameraId();
+        await system.RegisterCameraAsync(cameraId);
+        var seq = (await system.AuditEventsEventuallyAsync($"cameraId={cameraId}", count: 2))[1].GetProperty("seq").GetInt64();
+
+        await using var connection = new NpgsqlConnection(system.Database);
+        await connection.OpenAsync();
+        foreach (var sql in new[]
+                 {
+                     "UPDATE audit.mt_events SET data = jsonb_set(data, '{entry,actorId}', '\"mallory\"') WHERE stream_id = 'audit-chain' AND version = @seq",
+                     "DELETE FROM audit.mt_events WHERE stream_id = 'audit-chain' AND version = @seq",
+                     "TRUNCATE audit.mt_events",
+                 })
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            command.Parameters.AddWithValue("seq", seq);
+            var refused = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteNonQueryAsync());
+            // No privilege (42501), whether the grant or the trigger said so.
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+        }
+
+        // Even with the privilege given back, the trigger refuses.
+        await ExecuteAsync(connection, "GRANT UPDATE, DELETE ON audit.mt_events TO CURRENT_USER");
+        try
+        {
+            await using var delete = new NpgsqlCommand("DELETE FROM audit.mt_events WHERE stream_id = 'audit-chain' AND version = @seq", connection);
+            delete.Parameters.AddWithValue("seq", seq);
+            var refused = await Assert.ThrowsAsync<PostgresException>(() => delete.ExecuteNonQueryAsync());
+            Assert.Contains("append-only", refused.MessageText, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await ExecuteAsync(connection, "REVOKE UPDATE, DELETE ON audit.mt_events FROM CURRENT_USER");
+        }
+
+        Assert.True((await VerifyAsync()).GetProperty("ok").GetBoolean());
+    }
+
+    [Fact]
     public async Task A_rebuild_from_the_streams_puts_a_changed_query_document_right_and_shows_its_progress()
     {
         var cameraId = Api.NewCameraId();
@@ -178,14 +218,42 @@ public sealed class AuditVerificationTests(BodyCamSystem system)
                 : "SELECT data::text FROM audit.mt_doc_auditentry WHERE id = @seq", connection);
         before.Parameters.AddWithValue("seq", seq);
         var previous = (string)(await before.ExecuteScalarAsync())!;
-        await using var update = new NpgsqlCommand(sql, connection);
-        update.Parameters.AddWithValue("seq", seq);
-        if (original is not null)
+        var events = sql.Contains("mt_events", StringComparison.Ordinal);
+        // The event table is append-only to audit's role, which here (one role for every service)
+        // also owns it: an insider with that role's password gives the privilege back and turns the
+        // trigger off first, as this does, and puts both back after.
+        if (events)
         {
-            update.Parameters.AddWithValue("original", original);
+            await ExecuteAsync(connection, $"GRANT UPDATE ON audit.mt_events TO CURRENT_USER; ALTER TABLE audit.mt_events DISABLE TRIGGER {AppendOnly}");
         }
 
-        Assert.NotNull(await update.ExecuteScalarAsync());
+        try
+        {
+            await using var update = new NpgsqlCommand(sql, connection);
+            update.Parameters.AddWithValue("seq", seq);
+            if (original is not null)
+            {
+                update.Parameters.AddWithValue("original", original);
+            }
+
+            Assert.NotNull(await update.ExecuteScalarAsync());
+        }
+        finally
+        {
+            if (events)
+            {
+                await ExecuteAsync(connection, $"ALTER TABLE audit.mt_events ENABLE TRIGGER {AppendOnly}; REVOKE UPDATE ON audit.mt_events FROM CURRENT_USER");
+            }
+        }
+
         return previous;
+    }
+
+    private const string AppendOnly = "bodycam_append_only";
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 }

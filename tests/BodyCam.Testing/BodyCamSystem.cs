@@ -167,6 +167,8 @@ public sealed class BodyCamSystem : IAsyncLifetime
         if (_servers is not null)
         {
             var database = new NpgsqlConnectionStringBuilder(Database).Database;
+            // The tests' own connections (to tamper with rows, say) wait idle in this process's pool.
+            NpgsqlConnection.ClearAllPools();
             await using (var admin = new NpgsqlConnection(_servers.Postgres))
             {
                 await admin.OpenAsync();

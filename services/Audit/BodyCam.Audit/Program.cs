@@ -45,6 +45,8 @@ builder.AddEventStore("audit", options =>
 })
 // The misuse rules look at each chain entry once, in order, with the daemon keeping their place.
 .AddSubscriptionWithServices<MisuseMonitor>(ServiceLifetime.Singleton, o => o.IncludeType<ChainLinked>());
+// After Marten's own start-up step has put the tables in place.
+builder.Services.AddHostedService<AppendOnlyRecord>();
 builder.AddMessageBus(bus => bus.AddRecordingConsumers());
 builder.Services.AddSingleton<AuditChain>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditChain>());
