@@ -67,6 +67,46 @@ public sealed class DeliveryTests(BodyCamSystem system)
         }
     }
 
+    [Fact]
+    public async Task Facts_about_one_subject_are_chained_in_the_order_they_were_published()
+    {
+        var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
+        {
+            cfg.Host(new Uri(system.RabbitMq));
+            cfg.Publish<IIntegrationEvent>(p => p.Exclude = true);
+        });
+        await bus.StartAsync();
+        try
+        {
+            // Four cameras' facts interleaved, each published after the one before was confirmed, as
+            // a service's publisher does; audit takes up to 500 at once, side by side.
+            var cameras = Enumerable.Range(0, 4).Select(_ => Api.NewCameraId()).ToArray();
+            for (var i = 0; i < 60; i++)
+            {
+                foreach (var cameraId in cameras)
+                {
+                    var fact = new CameraRegistered(cameraId, "S", $"M-{i:000}", $"camera-{cameraId}", "test-harness", DateTimeOffset.UtcNow, Guid.NewGuid());
+                    await bus.Publish(fact, c =>
+                    {
+                        c.Headers.Set("BodyCam-Stream", cameraId); // the publisher's order, as the contract names it (CHANGELOG)
+                        c.Headers.Set("BodyCam-Sequence", (long)i);
+                    });
+                }
+            }
+
+            foreach (var cameraId in cameras)
+            {
+                var entries = await system.AuditEventsEventuallyAsync($"cameraId={cameraId}", count: 60);
+                var models = entries.Select(e => e.GetProperty("data").GetProperty("model").GetString()).ToArray();
+                Assert.Equal(Enumerable.Range(0, 60).Select(i => $"M-{i:000}"), models);
+            }
+        }
+        finally
+        {
+            await bus.StopAsync();
+        }
+    }
+
     private async Task<double> DuplicatesDroppedAsync()
     {
         using var http = system.Client(address: system.Service("audit").Address);

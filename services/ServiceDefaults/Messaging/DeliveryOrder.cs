@@ -50,6 +50,23 @@ public sealed class DeliveryOrder<T>(TimeProvider time)
         }
     }
 
+    /// <summary>
+    /// Sorts each stream's messages in <paramref name="batch"/> by the publisher's sequence, each
+    /// keeping the places its stream's messages had (other messages stay where they are).
+    /// </summary>
+    public static void InStreamOrder(List<T> batch, Func<T, (string Stream, long Sequence)?> order)
+    {
+        foreach (var stream in batch.Select((p, i) => (p, i)).Where(x => order(x.p) is not null).GroupBy(x => order(x.p)!.Value.Stream, StringComparer.Ordinal))
+        {
+            var places = stream.Select(x => x.i).ToArray();
+            var inOrder = stream.Select(x => x.p).OrderBy(p => order(p)!.Value.Sequence).ToArray();
+            for (var k = 0; k < places.Length; k++)
+            {
+                batch[places[k]] = inOrder[k];
+            }
+        }
+    }
+
     private void Release(Lane lane, List<T> released)
     {
         while (lane.Held.Count > 0)

@@ -111,7 +111,7 @@ public sealed class FactWriter(IDocumentStore store, TimeProvider time, IMeterFa
                 continue;
             }
 
-            InStreamOrder(batch);
+            DeliveryOrder<Pending>.InStreamOrder(batch, p => p.Order);
             try
             {
                 var started = Stopwatch.GetTimestamp();
@@ -142,20 +142,6 @@ public sealed class FactWriter(IDocumentStore store, TimeProvider time, IMeterFa
                         pending.Done.TrySetException(single);
                     }
                 }
-            }
-        }
-    }
-
-    /// <summary>Puts each stream's facts in sequence order in the places its facts hold in the batch.</summary>
-    private static void InStreamOrder(List<Pending> batch)
-    {
-        foreach (var stream in batch.Select((p, i) => (p, i)).Where(x => x.p.Order is not null).GroupBy(x => x.p.Order!.Value.Stream, StringComparer.Ordinal))
-        {
-            var places = stream.Select(x => x.i).ToArray();
-            var inOrder = stream.Select(x => x.p).OrderBy(p => p.Order!.Value.Sequence).ToArray();
-            for (var k = 0; k < places.Length; k++)
-            {
-                batch[places[k]] = inOrder[k];
             }
         }
     }

@@ -19,23 +19,11 @@ public abstract class IdempotentConsumer<TMessage>(FactWriter writer) : IConsume
     {
         var messageId = context.MessageId
             ?? throw new PoisonMessageException($"{typeof(TMessage).Name} arrived without a message id; it cannot be de-duplicated.");
-        return writer.WriteAsync(messageId, typeof(TMessage).Name, session => Handle(context, session), () => Committed(context), Alone, OrderOf(context), Loads(context.Message), DeliveryOf(context), context.CancellationToken);
+        return writer.WriteAsync(messageId, typeof(TMessage).Name, session => Handle(context, session), () => Committed(context), Alone, Deliveries.OrderOf(context), Loads(context.Message), Deliveries.DeliveryOf(context), context.CancellationToken);
     }
 
     /// <summary>Tells the writer this delivery stores nothing, so the ones behind it need not wait for it.</summary>
-    protected Task PassAsync(ConsumeContext<TMessage> context) => writer.PassAsync(DeliveryOf(context), context.CancellationToken);
-
-    /// <summary>The consumer's channel and the broker's number for this delivery on it, in delivery order.</summary>
-    private static (string, ulong)? DeliveryOf(ConsumeContext context) =>
-        context.ReceiveContext.TryGetPayload<RabbitMqBasicConsumeContext>(out var delivery)
-            ? (delivery.ConsumerTag, delivery.DeliveryTag)
-            : null;
-
-    /// <summary>The stream and sequence the publisher stamped on the fact (<c>IntegrationEventPublisher</c>).</summary>
-    private static (string, long)? OrderOf(ConsumeContext context) =>
-        context.Headers.Get<string>(IntegrationEventHeaders.Stream) is { Length: > 0 } stream && context.Headers.Get<long>(IntegrationEventHeaders.Sequence) is { } sequence
-            ? (stream, sequence)
-            : null;
+    protected Task PassAsync(ConsumeContext<TMessage> context) => writer.PassAsync(Deliveries.DeliveryOf(context), context.CancellationToken);
 
     /// <summary>
     /// True for a message whose handling queries across subjects (every camera, every area): it is

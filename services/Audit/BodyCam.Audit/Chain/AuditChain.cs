@@ -32,24 +32,54 @@ public sealed class AuditChain(IDocumentStore store, TimeProvider time, IMeterFa
     private readonly Histogram<double> _writeSeconds = meters.Create("audit").CreateHistogram<double>("bodycam.audit.write_duration", "s", "How long one transaction of the chain's writer takes");
     private (long Seq, string Hash)? _head;
 
-    /// <summary>Records an event in the chain; completes once it is stored (or was already).</summary>
-    public async Task AppendAsync(Guid messageId, IIntegrationEvent message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records an event in the chain; completes once it is stored (or was already). Events are
+    /// chained in the order the broker delivered them (<paramref name="delivery"/>: the consumer's
+    /// channel and delivery number), and a batch's events of one publisher's stream in that stream's
+    /// order (<paramref name="order"/>), so a grant's story never reads revoke before grant.
+    /// </summary>
+    public async Task AppendAsync(Guid messageId, IIntegrationEvent message, (string Channel, ulong Tag)? delivery, (string Stream, long Sequence)? order, CancellationToken cancellationToken)
     {
-        var pending = new Pending(messageId, message, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(messageId, message, delivery, order, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         await _queue.Writer.WriteAsync(pending, cancellationToken);
         await pending.Stored.Task.WaitAsync(cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var order = new DeliveryOrder<Pending>(time);
+        var ready = new List<Pending>();
         var batch = new List<Pending>(MaxBatch);
-        while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+        while (!stoppingToken.IsCancellationRequested)
         {
-            batch.Clear();
-            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending))
+            if (ready.Count == 0)
             {
-                batch.Add(pending);
+                if (order.Waiting)
+                {
+                    // A gap in the deliveries: look again soon, whether or not anything arrives.
+                    await Task.WhenAny(_queue.Reader.WaitToReadAsync(stoppingToken).AsTask(), Task.Delay(TimeSpan.FromMilliseconds(10), time, stoppingToken));
+                }
+                else
+                {
+                    await _queue.Reader.WaitToReadAsync(stoppingToken);
+                }
             }
+
+            while (_queue.Reader.TryRead(out var pending))
+            {
+                order.Add(pending, pending.Delivery?.Channel, pending.Delivery?.Tag ?? 0, ready);
+            }
+
+            order.ReleaseOverdue(ready);
+            batch.Clear();
+            batch.AddRange(ready.Take(MaxBatch));
+            ready.RemoveRange(0, batch.Count);
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
+            DeliveryOrder<Pending>.InStreamOrder(batch, p => p.Order);
 
             try
             {
@@ -158,5 +188,5 @@ public sealed class AuditChain(IDocumentStore store, TimeProvider time, IMeterFa
         return (last.Id, last.Hash);
     }
 
-    private sealed record Pending(Guid MessageId, IIntegrationEvent Message, TaskCompletionSource Stored);
+    private sealed record Pending(Guid MessageId, IIntegrationEvent Message, (string Channel, ulong Tag)? Delivery, (string Stream, long Sequence)? Order, TaskCompletionSource Stored);
 }

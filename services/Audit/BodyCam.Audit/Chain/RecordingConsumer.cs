@@ -13,6 +13,8 @@ public sealed class RecordingConsumer<TEvent>(AuditChain chain) : IConsumer<TEve
         chain.AppendAsync(
             context.MessageId ?? throw new PoisonMessageException($"{typeof(TEvent).Name} arrived without a message id."),
             context.Message,
+            Deliveries.DeliveryOf(context),
+            Deliveries.OrderOf(context),
             context.CancellationToken);
 }
 
