@@ -30,6 +30,17 @@ public sealed class AuditHashTests
     }
 
     [Fact]
+    public void The_leaf_hash_is_the_RFC_9162_leaf_over_the_same_canonical_bytes_in_base64()
+    {
+        var canonical = """[1,"0000000000000000000000000000000000000000000000000000000000000000","2026-11-25T09:30:00.0000000Z","CameraRegistered","0196f6a0-0000-7000-8000-000000000001","admin","CAM-1","{\u0022cameraId\u0022:\u0022CAM-1\u0022,\u0022model\u0022:\u0022Axon\u0022}"]""";
+        byte[] leafInput = [0x00, .. System.Text.Encoding.UTF8.GetBytes(canonical)];
+        var expected = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(leafInput));
+
+        Assert.Equal(expected, AuditHash.LeafHash(1, AuditHash.Genesis, At, "CameraRegistered", MessageId, "admin", "CAM-1", Data));
+        Assert.Equal(expected, Convert.ToBase64String(BodyCam.Audit.Tree.Merkle.Leaf(AuditHash.Canonical(1, AuditHash.Genesis, At, "CameraRegistered", MessageId, "admin", "CAM-1", Data))));
+    }
+
+    [Fact]
     public void Changing_any_part_of_an_entry_changes_its_hash()
     {
         var original = Hash();

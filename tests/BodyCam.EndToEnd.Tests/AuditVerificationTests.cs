@@ -44,6 +44,33 @@ public sealed class AuditVerificationTests(BodyCamSystem system)
     }
 
     [Fact]
+    public async Task Every_entry_carries_a_leaf_hash_anyone_can_recompute_from_what_the_api_returns()
+    {
+        var cameraId = Api.NewCameraId();
+        await system.RegisterCameraAsync(cameraId);
+        var entries = await system.AuditEventsEventuallyAsync($"cameraId={cameraId}", count: 2);
+        foreach (var e in entries)
+        {
+            // SHA-256 over 0x00 and the documented canonical bytes: [seq, prevHash, at, type, messageId, actorId, subject, data].
+            var canonical = JsonSerializer.Serialize(new object[]
+            {
+                e.GetProperty("seq").GetInt64(), e.GetProperty("prevHash").GetString()!,
+                e.GetProperty("at").GetDateTimeOffset().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture),
+                e.GetProperty("type").GetString()!, e.GetProperty("messageId").GetString()!, e.GetProperty("actorId").GetString()!,
+                e.GetProperty("subject").GetString()!, e.GetProperty("data").GetRawText(),
+            });
+            byte[] leaf = [0x00, .. System.Text.Encoding.UTF8.GetBytes(canonical)];
+            Assert.Equal(Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(leaf)), e.GetProperty("leafHash").GetString());
+        }
+
+        // The timeline gives the same entries the same leaves.
+        using var compliance = await system.ClientForAsync("compliance1");
+        var timeline = await compliance.GetFromJsonAsync<JsonElement>($"api/audit/timeline?cameraId={cameraId}");
+        var leaves = timeline.GetProperty("items").EnumerateArray().ToDictionary(i => i.GetProperty("seq").GetInt64(), i => i.GetProperty("leafHash").GetString());
+        Assert.All(entries, e => Assert.Equal(e.GetProperty("leafHash").GetString(), leaves[e.GetProperty("seq").GetInt64()]));
+    }
+
+    [Fact]
     public async Task The_record_cannot_be_changed_deleted_or_emptied_by_audits_own_role()
     {
         var cameraId = Api.NewCameraId();

@@ -26,6 +26,9 @@ public sealed record AuditEntry(
 
     /// <summary>The hash this entry's content should have.</summary>
     public string ComputeHash() => AuditHash.Compute(Id, PrevHash, At, Type, MessageId, ActorId, Subject, Data);
+
+    /// <summary>This entry's leaf hash in the log's Merkle tree (base64), from its canonical bytes (<see cref="AuditHash"/>).</summary>
+    public string ComputeLeafHash() => AuditHash.LeafHash(Id, PrevHash, At, Type, MessageId, ActorId, Subject, Data);
 }
 
 /// <summary>The event appended to the chain's Marten stream for each entry: the record of truth that verification and rebuilds read.</summary>

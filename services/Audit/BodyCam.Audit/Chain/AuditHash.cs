@@ -14,7 +14,23 @@ public static class AuditHash
 {
     public const string Genesis = "0000000000000000000000000000000000000000000000000000000000000000";
 
-    public static string Compute(long seq, string prevHash, DateTimeOffset at, string type, Guid messageId, string actorId, string subject, string data)
+    public static string Compute(long seq, string prevHash, DateTimeOffset at, string type, Guid messageId, string actorId, string subject, string data) =>
+        Convert.ToHexStringLower(SHA256.HashData(Canonical(seq, prevHash, at, type, messageId, actorId, subject, data)));
+
+    /// <summary>
+    /// The entry's leaf in the log's Merkle tree (RFC 9162): SHA-256 of the byte 0x00 followed by the
+    /// same canonical bytes, in base64 as the tree's proofs give hashes.
+    /// </summary>
+    public static string LeafHash(long seq, string prevHash, DateTimeOffset at, string type, Guid messageId, string actorId, string subject, string data)
+    {
+        var canonical = Canonical(seq, prevHash, at, type, messageId, actorId, subject, data);
+        var leaf = new byte[canonical.Length + 1];
+        canonical.CopyTo(leaf, 1);
+        return Convert.ToBase64String(SHA256.HashData(leaf));
+    }
+
+    /// <summary>The canonical bytes of an entry: the compact JSON array above, UTF-8.</summary>
+    public static byte[] Canonical(long seq, string prevHash, DateTimeOffset at, string type, Guid messageId, string actorId, string subject, string data)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
@@ -31,6 +47,6 @@ public static class AuditHash
             json.WriteEndArray();
         }
 
-        return Convert.ToHexStringLower(SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
+        return buffer.ToArray();
     }
 }

@@ -15,13 +15,14 @@ public sealed record AccessSession(string SessionId, DateTimeOffset StartedAt, D
 /// One consultation, as the Data Protection Act 2018 s.62 log wants it: who (viewer and role, from
 /// where), whose camera (wearer and camera), when (asked, sessions' start and end), why (purpose,
 /// reason, incident), on what authority (grant, policy version and rule), and how it came out
-/// (refused, pending, granted, cut off, ended). <see cref="Seqs"/> are the chain entries it is made of.
+/// (refused, pending, granted, cut off, ended). <see cref="Seqs"/> are the chain entries it is made of,
+/// <see cref="LeafHashes"/> their leaf hashes in the log's Merkle tree, in the same order.
 /// </summary>
 public sealed record AccessRecord(
     string GrantId, DateTimeOffset RequestedAt, string ViewerId, string ViewerRole, string? OfficerId, string? CameraId,
     string Purpose, string Reason, string? IncidentRef, string PolicyVersion, string Rule, string Explanation, string Decision,
     string Outcome, string? ApprovedBy, string? ClientAddress, DateTimeOffset? ExpiresAt, DateTimeOffset? EndedAt, string? EndReason,
-    IReadOnlyList<AccessSession> Sessions, IReadOnlyList<long> Seqs);
+    IReadOnlyList<AccessSession> Sessions, IReadOnlyList<long> Seqs, IReadOnlyList<string> LeafHashes);
 
 /// <summary>
 /// <c>GET /api/audit/access?cameraId=&amp;viewerId=&amp;officerId=&amp;incidentRef=&amp;from=&amp;to=&amp;limit=</c>
@@ -131,6 +132,7 @@ public static class ListAccess
             decidedEntry.Subject, decidedEntry.At, decidedEntry.ViewerId ?? "", EntryData.Text(d, "viewerRole") ?? "", decidedEntry.OfficerId, decidedEntry.CameraId,
             EntryData.Text(d, "purpose") ?? "", EntryData.Text(d, "reason") ?? "", decidedEntry.IncidentRef, EntryData.Text(d, "policyVersion") ?? "", EntryData.Text(d, "rule") ?? "",
             EntryData.Text(d, "explanation") ?? "", decision, outcome, approvedBy, EntryData.Text(d, "clientAddress"), expiresAt, endedAt, endReason,
-            [.. sessions.Values.OrderBy(s => s.StartedAt)], [decidedEntry.Id, .. after.Select(a => a.Id)]);
+            [.. sessions.Values.OrderBy(s => s.StartedAt)], [decidedEntry.Id, .. after.Select(a => a.Id)],
+            [decidedEntry.ComputeLeafHash(), .. after.Select(a => a.ComputeLeafHash())]);
     }
 }

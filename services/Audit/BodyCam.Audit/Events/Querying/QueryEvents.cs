@@ -11,7 +11,7 @@ namespace BodyCam.Audit.Events.Querying;
 
 public sealed record AuditEventView(
     long Seq, DateTimeOffset At, DateTimeOffset RecordedAt, string Type, Guid MessageId, string ActorId,
-    string Subject, JsonElement Data, string Hash, string PrevHash);
+    string Subject, JsonElement Data, string Hash, string PrevHash, string LeafHash);
 
 public sealed record AuditEventPage(IReadOnlyList<AuditEventView> Items, long? Next);
 
@@ -65,7 +65,7 @@ public static class QueryEvents
         var entries = await FindAsync(session.DocumentStore, cameraId, officerId, viewerId, incidentRef, type, from, to, after ?? 0, take + 1, cancellationToken);
         var page = entries.Take(take)
             .Select(e => new AuditEventView(e.Id, e.At, e.RecordedAt, e.Type, e.MessageId, e.ActorId, e.Subject,
-                JsonDocument.Parse(e.Data).RootElement, e.Hash, e.PrevHash))
+                JsonDocument.Parse(e.Data).RootElement, e.Hash, e.PrevHash, e.ComputeLeafHash()))
             .ToList();
         return TypedResults.Ok(new AuditEventPage(page, entries.Count > take ? page[^1].Seq : null));
     }

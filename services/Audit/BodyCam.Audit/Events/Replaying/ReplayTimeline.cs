@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BodyCam.Audit.Events.Replaying;
 
-public sealed record TimelineItem(long Seq, DateTimeOffset At, string Type, string ActorId, string Subject, string? CameraId, JsonElement Data);
+public sealed record TimelineItem(long Seq, DateTimeOffset At, string Type, string ActorId, string Subject, string? CameraId, JsonElement Data, string LeafHash);
 
 public sealed record Timeline(string? IncidentRef, IReadOnlyList<string> CameraIds, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<TimelineItem> Items, bool Truncated);
 
@@ -80,7 +80,7 @@ public static class ReplayTimeline
     {
         var ordered = entries.DistinctBy(e => e.Id).OrderBy(e => e.At).ThenBy(e => e.Id).ToList();
         var items = ordered.Take(MaxItems)
-            .Select(e => new TimelineItem(e.Id, e.At, e.Type, e.ActorId, e.Subject, e.CameraId, JsonDocument.Parse(e.Data).RootElement))
+            .Select(e => new TimelineItem(e.Id, e.At, e.Type, e.ActorId, e.Subject, e.CameraId, JsonDocument.Parse(e.Data).RootElement, e.ComputeLeafHash()))
             .ToList();
         return new Timeline(incidentRef, cameras, from, to, items, ordered.Count > MaxItems);
     }
