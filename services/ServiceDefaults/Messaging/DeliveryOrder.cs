@@ -1,3 +1,5 @@
+using System.Threading.Channels;
+
 namespace BodyCam.ServiceDefaults.Messaging;
 
 /// <summary>
@@ -15,6 +17,40 @@ public sealed class DeliveryOrder<T>(TimeProvider time)
     private readonly Dictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
 
     public bool Waiting => _lanes.Values.Any(l => l.Held.Count > 0);
+
+    /// <summary>
+    /// A writer's turn: when nothing is <paramref name="ready"/>, waits for the queue (or, while a gap
+    /// holds messages back, at most 10 ms) and then <paramref name="collect"/> more for whatever is
+    /// delivered right behind; then takes everything queued into order and adds what may go to
+    /// <paramref name="ready"/>.
+    /// </summary>
+    public async Task TakeAsync(ChannelReader<T> queue, Func<T, (string Channel, ulong Tag)?> delivery, List<T> ready, TimeSpan collect, CancellationToken cancellationToken)
+    {
+        if (ready.Count == 0)
+        {
+            if (Waiting)
+            {
+                await Task.WhenAny(queue.WaitToReadAsync(cancellationToken).AsTask(), Task.Delay(TimeSpan.FromMilliseconds(10), time, cancellationToken));
+            }
+            else
+            {
+                await queue.WaitToReadAsync(cancellationToken);
+            }
+
+            if (collect > TimeSpan.Zero)
+            {
+                await Task.Delay(collect, time, cancellationToken);
+            }
+        }
+
+        while (queue.TryRead(out var item))
+        {
+            var delivered = delivery(item);
+            Add(item, delivered?.Channel, delivered?.Tag ?? 0, ready);
+        }
+
+        ReleaseOverdue(ready);
+    }
 
     /// <summary>Takes a message delivered as <paramref name="delivery"/> on <paramref name="channel"/> (null: no order to keep).</summary>
     public void Add(T item, string? channel, ulong delivery, List<T> released)

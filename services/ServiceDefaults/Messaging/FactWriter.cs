@@ -65,27 +65,7 @@ public sealed class FactWriter(IDocumentStore store, TimeProvider time, IMeterFa
         var batch = new List<Pending>(MaxBatch);
         while (!stoppingToken.IsCancellationRequested)
         {
-            if (ready.Count == 0)
-            {
-                if (order.Waiting)
-                {
-                    // A gap in the deliveries: look again soon, whether or not anything arrives.
-                    await Task.WhenAny(_queue.Reader.WaitToReadAsync(stoppingToken).AsTask(), Task.Delay(TimeSpan.FromMilliseconds(10), time, stoppingToken));
-                }
-                else
-                {
-                    await _queue.Reader.WaitToReadAsync(stoppingToken);
-                }
-
-                await Task.Delay(CollectWindow, time, stoppingToken);
-            }
-
-            while (_queue.Reader.TryRead(out var pending))
-            {
-                order.Add(pending, pending.Delivery?.Channel, pending.Delivery?.Tag ?? 0, ready);
-            }
-
-            order.ReleaseOverdue(ready);
+            await order.TakeAsync(_queue.Reader, p => p.Delivery, ready, CollectWindow, stoppingToken);
             batch.Clear();
             var taken = 0;
             foreach (var pending in ready)

@@ -31,10 +31,18 @@ public sealed class AppendOnlyRecord(IDocumentStore store, ILogger<AppendOnlyRec
               RAISE EXCEPTION 'the audit record is append-only: % on %.% is refused', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME
                 USING ERRCODE = 'insufficient_privilege';
             END $$;
-            CREATE OR REPLACE TRIGGER {TriggerName} BEFORE UPDATE OR DELETE ON {events}
-              FOR EACH ROW EXECUTE FUNCTION {schema}.bodycam_refuse_rewrite();
-            CREATE OR REPLACE TRIGGER {TriggerName}_truncate BEFORE TRUNCATE ON {events}
-              FOR EACH STATEMENT EXECUTE FUNCTION {schema}.bodycam_refuse_rewrite();
+            -- Creating a trigger locks out inserts for a moment: only when it is missing (or was dropped).
+            DO $$
+            BEGIN
+              IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = '{events}'::regclass AND tgname = '{TriggerName}') THEN
+                CREATE TRIGGER {TriggerName} BEFORE UPDATE OR DELETE ON {events}
+                  FOR EACH ROW EXECUTE FUNCTION {schema}.bodycam_refuse_rewrite();
+              END IF;
+              IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = '{events}'::regclass AND tgname = '{TriggerName}_truncate') THEN
+                CREATE TRIGGER {TriggerName}_truncate BEFORE TRUNCATE ON {events}
+                  FOR EACH STATEMENT EXECUTE FUNCTION {schema}.bodycam_refuse_rewrite();
+              END IF;
+            END $$;
             REVOKE UPDATE, DELETE, TRUNCATE ON {events} FROM CURRENT_USER;
             """, connection);
         await command.ExecuteNonQueryAsync(cancellationToken);

@@ -52,25 +52,7 @@ public sealed class AuditChain(IDocumentStore store, TimeProvider time, IMeterFa
         var batch = new List<Pending>(MaxBatch);
         while (!stoppingToken.IsCancellationRequested)
         {
-            if (ready.Count == 0)
-            {
-                if (order.Waiting)
-                {
-                    // A gap in the deliveries: look again soon, whether or not anything arrives.
-                    await Task.WhenAny(_queue.Reader.WaitToReadAsync(stoppingToken).AsTask(), Task.Delay(TimeSpan.FromMilliseconds(10), time, stoppingToken));
-                }
-                else
-                {
-                    await _queue.Reader.WaitToReadAsync(stoppingToken);
-                }
-            }
-
-            while (_queue.Reader.TryRead(out var pending))
-            {
-                order.Add(pending, pending.Delivery?.Channel, pending.Delivery?.Tag ?? 0, ready);
-            }
-
-            order.ReleaseOverdue(ready);
+            await order.TakeAsync(_queue.Reader, p => p.Delivery, ready, TimeSpan.Zero, stoppingToken);
             batch.Clear();
             batch.AddRange(ready.Take(MaxBatch));
             ready.RemoveRange(0, batch.Count);
