@@ -71,6 +71,39 @@ public sealed class AuditVerificationTests(BodyCamSystem system)
     }
 
     [Fact]
+    public async Task Reading_the_record_is_on_the_record_with_the_reader_the_filter_the_count_and_the_reason()
+    {
+        var cameraId = Api.NewCameraId();
+        await system.RegisterCameraAsync(cameraId);
+        var before = (await system.AuditEventsEventuallyAsync($"cameraId={cameraId}", count: 2)).Max(e => e.GetProperty("seq").GetInt64());
+
+        using var compliance = await system.ClientForAsync("compliance1");
+        (await compliance.GetAsync($"api/audit/events?cameraId={cameraId}&reason=Complaint%20ref%20C-17")).EnsureSuccessStatusCode();
+        (await compliance.GetAsync($"api/audit/access?cameraId={cameraId}")).EnsureSuccessStatusCode();
+        (await compliance.GetAsync($"api/audit/timeline?cameraId={cameraId}&reason=Replay%20for%20C-17")).EnsureSuccessStatusCode();
+        (await compliance.GetAsync("api/audit/alerts?viewerId=control1")).EnsureSuccessStatusCode();
+
+        var reads = await Eventually.Async(async () =>
+        {
+            var found = (await system.AuditEventsAsync($"type=PersonalDataRead&after={before}&limit=1000"))
+                .Select(e => e.GetProperty("data")).Where(d => d.GetProperty("actorId").GetString() == "compliance1").ToList();
+            var kinds = found.Where(d => d.GetProperty("filter").GetString()!.Contains(cameraId, StringComparison.Ordinal) || d.GetProperty("subjectId").GetString() == "control1")
+                .Select(d => d.GetProperty("what").GetString()).ToHashSet();
+            return kinds.IsSupersetOf(["audit-entries", "access-records", "timeline", "misuse-alerts"]) ? found : null;
+        }, TimeSpan.FromSeconds(30), "four reads of the record on the record");
+
+        // The test's own waiting above read the entries too, and those reads are on the record as well.
+        var events = Assert.Single(reads, d => d.GetProperty("what").GetString() == "audit-entries" && d.GetProperty("reason").GetString() == "Complaint ref C-17");
+        Assert.Equal(cameraId, events.GetProperty("subjectId").GetString());
+        Assert.Equal($"cameraId={cameraId}&reason=Complaint%20ref%20C-17", events.GetProperty("filter").GetString());
+        Assert.True(events.GetProperty("items").GetInt32() >= 2, events.GetRawText());
+        Assert.Contains("compliance", events.GetProperty("readerRoles").EnumerateArray().Select(r => r.GetString()));
+        Assert.Contains(reads, d => d.GetProperty("what").GetString() == "access-records" && d.GetProperty("filter").GetString() == $"cameraId={cameraId}");
+        Assert.Contains(reads, d => d.GetProperty("what").GetString() == "timeline" && d.GetProperty("reason").GetString() == "Replay for C-17" && d.GetProperty("items").GetInt32() >= 2);
+        Assert.Contains(reads, d => d.GetProperty("what").GetString() == "misuse-alerts" && d.GetProperty("subjectId").GetString() == "control1");
+    }
+
+    [Fact]
     public async Task The_record_cannot_be_changed_deleted_or_emptied_by_audits_own_role()
     {
         var cameraId = Api.NewCameraId();

@@ -43,8 +43,8 @@ public static class ListAccess
             .WithSummary("Access records: each request to watch joined with its outcome and viewer sessions.");
 
     private static async Task<Results<Ok<IReadOnlyList<AccessRecord>>, ValidationProblem>> HandleAsync(
-        IQuerySession session, CancellationToken cancellationToken, string? cameraId = null, string? viewerId = null, string? officerId = null,
-        string? incidentRef = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int limit = 100)
+        HttpContext http, IDocumentSession session, TimeProvider time, CancellationToken cancellationToken, string? cameraId = null, string? viewerId = null, string? officerId = null,
+        string? incidentRef = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int limit = 100, string? reason = null)
     {
         if (limit is < 1 or > 1000)
         {
@@ -71,6 +71,8 @@ public static class ListAccess
         var byGrant = followUps.ToLookup(e => e.Subject);
 
         IReadOnlyList<AccessRecord> records = [.. decided.Select(d => Join(d, [.. byGrant[d.Subject]]))];
+        PersonalDataReads.Record(session, http, "audit", "access-records", officerId ?? viewerId ?? cameraId ?? incidentRef, records.Count, reason, time.GetUtcNow());
+        await session.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(records);
     }
 

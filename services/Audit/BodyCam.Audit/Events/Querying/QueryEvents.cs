@@ -26,7 +26,7 @@ public static class QueryEvents
 
     private static readonly HashSet<string> Filters = new(StringComparer.OrdinalIgnoreCase)
     {
-        "cameraId", "officerId", "viewerId", "incidentRef", "type", "from", "to", "after", "limit",
+        "cameraId", "officerId", "viewerId", "incidentRef", "type", "from", "to", "after", "limit", "reason",
     };
 
     public static RouteHandlerBuilder MapQueryEvents(this RouteGroupBuilder audit) =>
@@ -36,9 +36,9 @@ public static class QueryEvents
             .WithSummary("The audit chain's entries, filtered, with cursor paging.");
 
     private static async Task<Results<Ok<AuditEventPage>, ValidationProblem>> HandleAsync(
-        HttpContext http, IQuerySession session, CancellationToken cancellationToken,
+        HttpContext http, IDocumentSession session, TimeProvider time, CancellationToken cancellationToken,
         string? cameraId = null, string? officerId = null, string? viewerId = null, string? incidentRef = null,
-        string? type = null, DateTimeOffset? from = null, DateTimeOffset? to = null, long? after = null, int? limit = null)
+        string? type = null, DateTimeOffset? from = null, DateTimeOffset? to = null, long? after = null, int? limit = null, string? reason = null)
     {
         var unknown = http.Request.Query.Keys.Where(k => !Filters.Contains(k)).ToList();
         if (unknown.Count > 0)
@@ -67,6 +67,9 @@ public static class QueryEvents
             .Select(e => new AuditEventView(e.Id, e.At, e.RecordedAt, e.Type, e.MessageId, e.ActorId, e.Subject,
                 JsonDocument.Parse(e.Data).RootElement, e.Hash, e.PrevHash, e.ComputeLeafHash()))
             .ToList();
+        // Reading the record is on the record too, before the page leaves.
+        PersonalDataReads.Record(session, http, "audit", "audit-entries", officerId ?? cameraId ?? viewerId ?? incidentRef, page.Count, reason, time.GetUtcNow());
+        await session.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(new AuditEventPage(page, entries.Count > take ? page[^1].Seq : null));
     }
 

@@ -33,9 +33,17 @@ public static class ReplayTimeline
             .WithSummary("An incident's or a camera's whole story from the audit record, in order.");
 
     private static async Task<Results<Ok<Timeline>, ValidationProblem>> HandleAsync(
-        IQuerySession session, TimeProvider time, CancellationToken cancellationToken,
-        string? incidentRef = null, string? cameraId = null, DateTimeOffset? from = null, DateTimeOffset? to = null)
+        HttpContext http, IDocumentSession session, TimeProvider time, CancellationToken cancellationToken,
+        string? incidentRef = null, string? cameraId = null, DateTimeOffset? from = null, DateTimeOffset? to = null, string? reason = null)
     {
+        // A replay is a consultation of the record: on the record itself, with the reason given, before it leaves.
+        async Task<Ok<Timeline>> AnswerAsync(Timeline timeline)
+        {
+            PersonalDataReads.Record(session, http, "audit", "timeline", incidentRef ?? cameraId, timeline.Items.Count, reason, time.GetUtcNow());
+            await session.SaveChangesAsync(cancellationToken);
+            return TypedResults.Ok(timeline);
+        }
+
         if ((incidentRef is null) == (cameraId is null))
         {
             return Problem.Invalid("query", "Give either incidentRef, or cameraId (with from and to).");
@@ -46,7 +54,7 @@ public static class ReplayTimeline
             var named = await session.Query<AuditEntry>().Where(e => e.IncidentRef == incidentRef).OrderBy(e => e.Id).Take(MaxItems).ToListAsync(cancellationToken);
             if (named.Count == 0)
             {
-                return TypedResults.Ok(new Timeline(incidentRef, [], time.GetUtcNow(), time.GetUtcNow(), [], false));
+                return await AnswerAsync(new Timeline(incidentRef, [], time.GetUtcNow(), time.GetUtcNow(), [], false));
             }
 
             var cameras = named.Select(e => e.CameraId).OfType<string>().Distinct().ToList();
@@ -55,7 +63,7 @@ public static class ReplayTimeline
             var around = await session.Query<AuditEntry>()
                 .Where(e => e.CameraId != null && cameras.Contains(e.CameraId) && e.At >= start && e.At <= end)
                 .OrderBy(e => e.At).Take(MaxItems).ToListAsync(cancellationToken);
-            return TypedResults.Ok(Build(incidentRef, cameras, start, end, named.Concat(around)));
+            return await AnswerAsync(Build(incidentRef, cameras, start, end, named.Concat(around)));
         }
 
         var windowEnd = to ?? time.GetUtcNow();
@@ -73,7 +81,7 @@ public static class ReplayTimeline
         var entries = await session.Query<AuditEntry>()
             .Where(e => e.CameraId == cameraId && e.At >= windowStart && e.At <= windowEnd)
             .OrderBy(e => e.At).Take(MaxItems + 1).ToListAsync(cancellationToken);
-        return TypedResults.Ok(Build(null, [cameraId!], windowStart, windowEnd, entries));
+        return await AnswerAsync(Build(null, [cameraId!], windowStart, windowEnd, entries));
     }
 
     private static Timeline Build(string? incidentRef, IReadOnlyList<string> cameras, DateTimeOffset from, DateTimeOffset to, IEnumerable<AuditEntry> entries)

@@ -80,9 +80,8 @@ public static class TrackOfficer
         points = [.. points.OrderBy(p => p.At).Take(MaxPoints)];
         var positions = points.Select(p => new[] { p.Lon, p.Lat }).ToList();
         // The read is on the record before the positions leave.
-        session.Events.StartStream($"read-{Guid.CreateVersion7()}", new PersonalDataRead(
-            "location", "officer-track", officerId, FormattableString.Invariant($"from={start:O}&to={end:O}"), points.Count,
-            http.User.RoleNames(), null, http.User.ActorId(), now, http.CorrelationId()));
+        PersonalDataReads.Record(session, http, "location", "officer-track", officerId, points.Count, null, now,
+            FormattableString.Invariant($"from={start:O}&to={end:O}"));
         await session.SaveChangesAsync(cancellationToken);
         return TypedResults.Ok(new TrackFeature(
             positions.Count >= 2 ? new LineStringGeometry(positions) : null,
