@@ -10,6 +10,9 @@ using BodyCam.Audit.Events.Replaying;
 using BodyCam.Audit.Monitoring;
 using BodyCam.Audit.Monitoring.Alerts;
 using BodyCam.Audit.Transparency;
+using BodyCam.Audit.Tree;
+using BodyCam.Audit.Tree.Serving;
+using BodyCam.Audit.Tree.Witnessing;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.EventStore;
 using BodyCam.ServiceDefaults.Messaging;
@@ -42,12 +45,18 @@ builder.AddEventStore("audit", options =>
     // The monitor counts findings into an alert while compliance may be acknowledging it: neither overwrites the other.
     options.Schema.For<MisuseAlert>().Duplicate(a => a.State).Duplicate(a => a.Seq).UseOptimisticConcurrency(true);
     options.Schema.For<PublishedTransparencyReport>();
+    // The Merkle tree's full tiles: rows written once by the chain's writer.
+    options.Storage.ExtendedSchemaObjects.Add(TreeTiles.Definition(options.DatabaseSchemaName));
 })
 // The misuse rules look at each chain entry once, in order, with the daemon keeping their place.
 .AddSubscriptionWithServices<MisuseMonitor>(ServiceLifetime.Singleton, o => o.IncludeType<ChainLinked>());
 // After Marten's own start-up step has put the tables in place.
 builder.Services.AddHostedService<AppendOnlyRecord>();
 builder.AddMessageBus(bus => bus.AddRecordingConsumers());
+builder.Services.AddSingleton<TreeTiles>();
+builder.Services.AddSingleton<LogTree>();
+builder.Services.AddOptions<WitnessOptions>().BindConfiguration("Audit");
+builder.Services.AddHttpClient<Witnesses>();
 builder.Services.AddSingleton<AuditChain>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditChain>());
 builder.Services.AddSingleton<ProjectionRebuild>();
@@ -73,6 +82,9 @@ var audit = app.MapGroup("/api/audit").WithTags("Audit");
 audit.MapQueryEvents();
 audit.MapVerifyChain();
 audit.MapListCheckpoints();
+audit.MapServeCheckpoint();
+audit.MapServeTiles();
+audit.MapServeProofs();
 audit.MapReplayTimeline();
 audit.MapExportChain();
 audit.MapRebuildProjections();

@@ -6,6 +6,7 @@ using BodyCam.Contracts;
 using BodyCam.ServiceDefaults.Messaging;
 using JasperFx.Events;
 using Marten;
+using BodyCam.Audit.Tree;
 
 namespace BodyCam.Audit.Chain;
 
@@ -16,8 +17,10 @@ namespace BodyCam.Audit.Chain;
 /// documents and the handled message ids together. The chain is in the order audit recorded the
 /// events; each entry keeps the time its fact happened. The stream's version is the last sequence
 /// number, so a second audit instance racing this one fails its append instead of forking the chain.
+/// Each entry is also a leaf of the log's Merkle tree: the tiles it fills are stored in the same
+/// transaction, so the tree always covers exactly the chain.
 /// </summary>
-public sealed class AuditChain(IDocumentStore store, TimeProvider time, IMeterFactory meters, ILogger<AuditChain> log) : BackgroundService
+public sealed class AuditChain(IDocumentStore store, TreeTiles tiles, TimeProvider time, IMeterFactory meters, ILogger<AuditChain> log) : BackgroundService
 {
     public const string StreamKey = "audit-chain";
     public const int MaxBatch = 500;
@@ -30,7 +33,7 @@ public sealed class AuditChain(IDocumentStore store, TimeProvider time, IMeterFa
     private readonly Counter<long> _duplicates = meters.Create("audit").CreateCounter<long>("bodycam.audit.duplicates_dropped", description: "Deliveries of events already in the chain, dropped");
     private readonly Histogram<int> _batchSize = meters.Create("audit").CreateHistogram<int>("bodycam.audit.batch_size", description: "Events per transaction of the chain's writer");
     private readonly Histogram<double> _writeSeconds = meters.Create("audit").CreateHistogram<double>("bodycam.audit.write_duration", "s", "How long one transaction of the chain's writer takes");
-    private (long Seq, string Hash)? _head;
+    private (long Seq, string Hash, TreeFrontier Tree)? _head;
 
     /// <summary>
     /// Records an event in the chain; completes once it is stored (or was already). Events are
@@ -104,7 +107,7 @@ public sealed class AuditChain(IDocumentStore store, TimeProvider time, IMeterFa
         await using var session = store.LightweightSession();
         var ids = batch.Select(p => p.MessageId).Distinct().ToArray();
         var handled = (await session.LoadManyAsync<HandledMessage>(cancellationToken, ids)).Select(h => h.Id).ToHashSet();
-        var (seq, hash) = _head ??= await LoadHeadAsync(session, cancellationToken);
+        var (seq, hash, tree) = _head ??= await LoadHeadAsync(session, cancellationToken);
         var entries = new List<AuditEntry>(batch.Count);
         foreach (var pending in batch)
         {
@@ -119,6 +122,10 @@ public sealed class AuditChain(IDocumentStore store, TimeProvider time, IMeterFa
             (seq, hash) = (entry.Id, entry.Hash);
             session.Insert(entry);
             session.Insert(new HandledMessage(entry.MessageId, entry.Type, entry.RecordedAt));
+            foreach (var tile in tree.Append(Convert.FromBase64String(entry.ComputeLeafHash())))
+            {
+                tiles.Insert(session, tile);
+            }
         }
 
         if (entries.Count == 0)
@@ -138,7 +145,7 @@ public sealed class AuditChain(IDocumentStore store, TimeProvider time, IMeterFa
         }
 
         await session.SaveChangesAsync(cancellationToken);
-        _head = (seq, hash);
+        _head = (seq, hash, tree);
         _recorded.Add(entries.Count);
         _duplicates.Add(batch.Count - entries.Count);
     }
@@ -157,17 +164,18 @@ public sealed class AuditChain(IDocumentStore store, TimeProvider time, IMeterFa
     }
 
 
-    private static async Task<(long, string)> LoadHeadAsync(IDocumentSession session, CancellationToken cancellationToken)
+    private async Task<(long, string, TreeFrontier)> LoadHeadAsync(IDocumentSession session, CancellationToken cancellationToken)
     {
         var state = await session.Events.FetchStreamStateAsync(StreamKey, cancellationToken);
         if (state is null || state.Version == 0)
         {
-            return (0, AuditHash.Genesis);
+            return (0, AuditHash.Genesis, new TreeFrontier());
         }
 
         var last = await session.LoadAsync<AuditEntry>(state.Version, cancellationToken)
             ?? throw new InvalidOperationException($"The audit chain is at {state.Version} but that entry is missing.");
-        return (last.Id, last.Hash);
+        // A chain recorded before the tree existed gets its tiles built here, once, in order.
+        return (last.Id, last.Hash, await tiles.LoadAsync(last.Id, cancellationToken));
     }
 
     private sealed record Pending(Guid MessageId, IIntegrationEvent Message, (string Channel, ulong Tag)? Delivery, (string Stream, long Sequence)? Order, TaskCompletionSource Stored);

@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using BodyCam.Audit.Tree;
+using BodyCam.Audit.Tree.Witnessing;
 using BodyCam.ServiceDefaults.Security;
 using Marten;
 using Microsoft.IdentityModel.Tokens;
@@ -6,17 +8,35 @@ using Microsoft.IdentityModel.Tokens;
 namespace BodyCam.Audit.Chain.Checkpoints;
 
 /// <summary>
-/// Signs the chain's head every few seconds when it has moved, with audit's own RSA key
-/// (<c>Audit:SigningKeyFile</c>), and stores the checkpoint.
+/// Signs the record's head every second when it has moved: the root is recomputed from the tree's
+/// tiles and entries (never taken from a stored head), checked consistent with the previous
+/// checkpoint's root, signed as a C2SP checkpoint with the log's Ed25519 key (<c>Audit:LogKeyFile</c>,
+/// origin <c>Audit:Origin</c>), sent to every configured witness for a cosignature, and appended to
+/// the checkpoints' stream. The chain's head is also signed with audit's RSA key, as before.
+/// A head that has not moved is signed again (every <see cref="Resign"/>) while the newest checkpoint
+/// lacks a witness quorum, so a witness that was away catches up without new activity.
 /// </summary>
-public sealed class CheckpointSigner(IDocumentStore store, TimeProvider time, IConfiguration configuration, ILogger<CheckpointSigner> log) : BackgroundService
+public sealed class CheckpointSigner(IDocumentStore store, LogTree tree, Witnesses witnesses, TimeProvider time, IConfiguration configuration, ILogger<CheckpointSigner> log)
+    : BackgroundService
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+    public const string StreamKey = "audit-checkpoints";
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan Resign = TimeSpan.FromSeconds(30);
 
     private readonly RsaSecurityKey _key = SigningKey.Load(configuration["Audit:SigningKeyFile"], log);
+    private readonly NoteSigner _log = NoteSigner.Load(configuration["Audit:LogKeyFile"], configuration["Audit:Origin"] ?? DefaultOrigin);
+    private readonly SemaphoreSlim _signing = new(1, 1);
 
-    /// <summary>The public key, as PEM, and its id.</summary>
+    public const string DefaultOrigin = "bodycam.local/audit";
+
+    /// <summary>The RSA public key that checks the chain statements, as PEM, and its id.</summary>
     public (string Pem, string KeyId) PublicKey => (_key.Rsa.ExportSubjectPublicKeyInfoPem(), _key.KeyId);
+
+    /// <summary>The log's checkpoint origin, which is also its key's name.</summary>
+    public string Origin => _log.Name;
+
+    /// <summary>The log's public key as signed-note verifiers take it (<c>name+id+base64</c>).</summary>
+    public NoteKey LogKey => _log.Verifier(SignedNote.Ed25519Type);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -36,6 +56,19 @@ public sealed class CheckpointSigner(IDocumentStore store, TimeProvider time, IC
 
     public async Task SignHeadAsync(CancellationToken cancellationToken)
     {
+        await _signing.WaitAsync(cancellationToken);
+        try
+        {
+            await SignAsync(cancellationToken);
+        }
+        finally
+        {
+            _signing.Release();
+        }
+    }
+
+    private async Task SignAsync(CancellationToken cancellationToken)
+    {
         await using var session = store.LightweightSession();
         var state = await session.Events.FetchStreamStateAsync(AuditChain.StreamKey, cancellationToken);
         if (state is null || state.Version == 0)
@@ -43,21 +76,71 @@ public sealed class CheckpointSigner(IDocumentStore store, TimeProvider time, IC
             return;
         }
 
-        var last = await session.Query<Checkpoint>().OrderByDescending(c => c.Id).FirstOrDefaultAsync(cancellationToken);
-        if (last?.Id >= state.Version)
+        var size = state.Version;
+        var last = await LatestAsync(session, cancellationToken);
+        var now = time.GetUtcNow();
+        if (last is not null && (last.Id > size || (last.Id == size && (witnesses.Quorum(last.Note) || now - last.At < Resign))))
         {
             return;
         }
 
-        var head = await session.LoadAsync<AuditEntry>(state.Version, cancellationToken);
+        var head = await session.LoadAsync<AuditEntry>(size, cancellationToken);
         if (head is null)
         {
             return;
         }
 
-        var at = time.GetUtcNow();
-        var signature = _key.Rsa.SignData(Checkpoint.SignedText(head.Id, head.Hash, at), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        session.Insert(new Checkpoint(head.Id, head.Hash, at, Convert.ToBase64String(signature), _key.KeyId));
+        var root = await tree.RootAsync(size, cancellationToken);
+        if (last?.Root is { } lastRoot)
+        {
+            // Never sign a tree that does not extend what was signed before: that is a rewritten record.
+            var proof = await tree.ConsistencyProofAsync(last.Id, size, cancellationToken);
+            if (!Merkle.VerifyConsistency(last.Id, size, Convert.FromBase64String(lastRoot), root, proof))
+            {
+                throw new TreeBrokenException($"The tree of {size} entries does not extend checkpoint {last.Number} (tree of {last.Id}): the record was rewritten.");
+            }
+        }
+
+        var body = SignedNote.CheckpointBody(_log.Name, size, root);
+        var signature = SignedNote.Sign(body, _log.Name, _log.Key);
+        var cosignatures = await witnesses.CosignAsync(body + "\n" + signature, size, tree, cancellationToken);
+        var rsa = _key.Rsa.SignData(Checkpoint.SignedText(head.Id, head.Hash, now), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var number = (last?.Number ?? 0) + 1;
+        var checkpoint = new Checkpoint(head.Id, head.Hash, now, Convert.ToBase64String(rsa), _key.KeyId,
+            Convert.ToBase64String(root), body + "\n" + signature + string.Concat(cosignatures), number);
+        if (number == 1)
+        {
+            session.Events.StartStream(StreamKey, new CheckpointSigned(checkpoint));
+        }
+        else
+        {
+            session.Events.Append(StreamKey, number, new CheckpointSigned(checkpoint));
+        }
+
+        session.Store(checkpoint);
         await session.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>The newest checkpoint on the checkpoints' stream, or the newest signed before it existed (no root: nothing to extend).</summary>
+    private static async Task<Checkpoint?> LatestAsync(IDocumentSession session, CancellationToken cancellationToken)
+    {
+        var state = await session.Events.FetchStreamStateAsync(StreamKey, cancellationToken);
+        if (state is { Version: > 0 })
+        {
+            var events = await session.Events.FetchStreamAsync(StreamKey, state.Version, fromVersion: state.Version, token: cancellationToken);
+            if (events.Select(e => e.Data).OfType<CheckpointSigned>().LastOrDefault() is { } signed)
+            {
+                return signed.Checkpoint;
+            }
+        }
+
+        return await session.Query<Checkpoint>().OrderByDescending(c => c.Id).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        _log.Dispose();
+        _signing.Dispose();
+        base.Dispose();
     }
 }

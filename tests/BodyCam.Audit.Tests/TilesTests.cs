@@ -1,0 +1,182 @@
+using System.Security.Cryptography;
+using BodyCam.Audit.Tree;
+using CsCheck;
+using Xunit;
+
+namespace BodyCam.Audit.Tests;
+
+/// <summary>
+/// The tree as the log stores it (full tiles the writer's frontier hands out, partial tiles computed
+/// from what is below) gives the same roots and proofs as the tree computed from its leaves.
+/// </summary>
+public sealed class TilesTests
+{
+    private const int Size = 70_000;
+    private static readonly byte[][] Leaves = Enumerable.Range(0, Size).Select(i => Merkle.Leaf(BitConverter.GetBytes(i))).ToArray();
+    private static readonly Lazy<TiledTree> Tiled = new(() => new TiledTree(Leaves));
+
+    [Theory]
+    [InlineData(0L, "000")]
+    [InlineData(67L, "067")]
+    [InlineData(1000L, "x001/000")]
+    [InlineData(1234067L, "x001/x234/067")]
+    public void Tile_indexes_are_written_as_tlog_tiles_names_them(long index, string path)
+    {
+        Assert.Equal(path, Tiles.IndexPath(index));
+        Assert.True(Tiles.TryParse(path, out var parsed, out var width));
+        Assert.Equal((index, Tiles.Width), (parsed, width));
+        Assert.True(Tiles.TryParse(path + ".p/17", out parsed, out width));
+        Assert.Equal((index, 17), (parsed, width));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("67")]
+    [InlineData("x067")]
+    [InlineData("001/067")]
+    [InlineData("x000/067")]
+    [InlineData("067.p/0")]
+    [InlineData("067.p/256")]
+    [InlineData("067.p/017")]
+    [InlineData("067.p/")]
+    [InlineData("../067")]
+    [InlineData("x999/x999/x999/x999/x999/x999/x999/999")]
+    public void Anything_else_is_not_a_tile(string path) => Assert.False(Tiles.TryParse(path, out _, out _));
+
+    [Fact]
+    public void A_tree_of_70000_has_the_tiles_the_specification_names()
+    {
+        // tlog-tiles: 273 full level 0 tiles, a partial one of 112, one full level 1 tile, a partial of 17, a partial level 2 tile of 1.
+        var tree = Tiled.Value;
+        Assert.Equal(273, tree.Full.Keys.Count(k => k.Level == 0));
+        Assert.Equal(1, tree.Full.Keys.Count(k => k.Level == 1));
+        Assert.DoesNotContain(tree.Full.Keys, k => k.Level > 1);
+        Assert.Equal(112, Tiles.WidthAt(0, 273, Size));
+        Assert.Equal(17, Tiles.WidthAt(1, 1, Size));
+        Assert.Equal(1, Tiles.WidthAt(2, 0, Size));
+        Assert.Equal(Tiles.Width, Tiles.WidthAt(0, 272, Size));
+        Assert.Equal(0, Tiles.WidthAt(0, 274, Size));
+    }
+
+    [Fact]
+    public void Roots_from_tiles_are_the_roots_of_the_leaves()
+    {
+        var reference = new LeafTree(Leaves);
+        foreach (var size in new long[] { 1, 2, 255, 256, 257, 511, 512, 65_535, 65_536, 65_537, 69_999, Size })
+        {
+            Assert.Equal(Merkle.Root(size, reference.Node), Merkle.Root(size, Tiled.Value.NodeAt(size)));
+        }
+    }
+
+    [Fact]
+    public void Proofs_from_tiles_are_the_proofs_from_the_leaves_and_verify()
+    {
+        var reference = new LeafTree(Leaves);
+        Gen.Select(Gen.Long[1, Size], Gen.Double[0, 1]).Sample((size, fraction) =>
+        {
+            var index = Math.Min(size - 1, (long)(fraction * size));
+            var node = Tiled.Value.NodeAt(size);
+            var proof = Merkle.InclusionProof(index, size, node);
+            Assert.Equal(Merkle.InclusionProof(index, size, reference.Node).Select(Convert.ToHexString), proof.Select(Convert.ToHexString));
+            Assert.True(Merkle.VerifyInclusion(index, size, Leaves[index], proof, Merkle.Root(size, reference.Node)));
+
+            var first = index + 1;
+            var consistency = Merkle.ConsistencyProof(first, size, node);
+            Assert.True(Merkle.VerifyConsistency(first, size, Merkle.Root(first, reference.Node), Merkle.Root(size, reference.Node), consistency));
+        }, iter: 200);
+    }
+
+    [Fact]
+    public void The_frontier_seeded_from_storage_carries_on_as_if_it_had_never_stopped()
+    {
+        // The writer restarts at 65,600 leaves: its frontier is rebuilt from the tiles below, then the rest is appended.
+        var stop = 65_600;
+        var restarted = new TreeFrontier();
+        var whole = Tiled.Value;
+        for (var level = 0; level < TreeFrontier.Levels; level++)
+        {
+            var full = (long)stop >> (Tiles.Height * (level + 1));
+            var width = Tiles.WidthAt(level, full, stop);
+            if (width > 0)
+            {
+                restarted.Seed(level, full, whole.Lower(level, full, width));
+            }
+        }
+
+        restarted.Size = stop;
+        var later = new List<FullTile>();
+        for (var i = stop; i < Size; i++)
+        {
+            later.AddRange(restarted.Append(Leaves[i]));
+        }
+
+        Assert.NotEmpty(later);
+        Assert.All(later, t => Assert.Equal(whole.Full[(t.Level, t.Index)], t.Hashes));
+    }
+
+    /// <summary>Full tiles from the frontier, partial ones computed as the log computes them.</summary>
+    private sealed class TiledTree
+    {
+        private readonly byte[][] _leaves;
+
+        public TiledTree(byte[][] leaves)
+        {
+            _leaves = leaves;
+            var frontier = new TreeFrontier();
+            foreach (var leaf in leaves)
+            {
+                foreach (var tile in frontier.Append(leaf))
+                {
+                    Full[(tile.Level, tile.Index)] = tile.Hashes;
+                }
+            }
+        }
+
+        public Dictionary<(int Level, long Index), byte[]> Full { get; } = [];
+
+        private readonly Dictionary<(int, long, int), byte[]> _lower = [];
+
+        public byte[] Lower(int level, long index, int width)
+        {
+            if (!_lower.TryGetValue((level, index, width), out var hashes))
+            {
+                _lower[(level, index, width)] = hashes = Compute(level, index, width);
+            }
+
+            return hashes;
+        }
+
+        private byte[] Compute(int level, long index, int width) => level == 0
+            ? _leaves.Skip((int)(index * Tiles.Width)).Take(width).SelectMany(l => l).ToArray()
+            : Enumerable.Range(0, width).SelectMany(i => Tiles.PerfectRoot(Full[(level - 1, index * Tiles.Width + i)])).ToArray();
+
+        public Merkle.NodeHash NodeAt(long size) => (level, index) =>
+        {
+            var (tileLevel, tileIndex) = Tiles.TileOf(level, index);
+            var width = Tiles.WidthAt(tileLevel, tileIndex, size);
+            var tile = width == Tiles.Width ? Full[(tileLevel, tileIndex)] : Lower(tileLevel, tileIndex, width);
+            return Tiles.NodeFrom(tile, level, index) ?? throw new InvalidOperationException($"Node {level}/{index} is not in a tree of {size}.");
+        };
+    }
+
+    /// <summary>Subtree hashes straight from the leaves, remembered.</summary>
+    private sealed class LeafTree(byte[][] leaves)
+    {
+        private readonly Dictionary<(int, long), byte[]> _nodes = [];
+
+        public byte[] Node(int level, long index)
+        {
+            if (level == 0)
+            {
+                return leaves[index];
+            }
+
+            if (!_nodes.TryGetValue((level, index), out var hash))
+            {
+                _nodes[(level, index)] = hash = Merkle.Node(Node(level - 1, 2 * index), Node(level - 1, 2 * index + 1));
+            }
+
+            return hash;
+        }
+    }
+}
