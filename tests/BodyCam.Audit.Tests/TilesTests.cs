@@ -58,6 +58,15 @@ public sealed class TilesTests
         Assert.Equal(0, Tiles.WidthAt(0, 274, Size));
     }
 
+    [Theory]
+    [InlineData(0, 493_527L, 1927L)]
+    [InlineData(1, 493_527L, 7L)]
+    [InlineData(2, 493_527L, 0L)]
+    [InlineData(7, 493_527L, 0L)]
+    [InlineData(7, long.MaxValue, 0L)]
+    [InlineData(6, long.MaxValue, 127L)]
+    public void Full_tiles_per_level_never_wrap_around_the_shift(int level, long size, long full) => Assert.Equal(full, Tiles.FullTiles(level, size));
+
     [Fact]
     public void Roots_from_tiles_are_the_roots_of_the_leaves()
     {
@@ -95,7 +104,7 @@ public sealed class TilesTests
         var whole = Tiled.Value;
         for (var level = 0; level < TreeFrontier.Levels; level++)
         {
-            var full = (long)stop >> (Tiles.Height * (level + 1));
+            var full = Tiles.FullTiles(level, stop);
             var width = Tiles.WidthAt(level, full, stop);
             if (width > 0)
             {
@@ -179,4 +188,75 @@ public sealed class TilesTests
             return hash;
         }
     }
+}
+
+public sealed class CompactRangeTests
+{
+    [Fact]
+    public void The_root_as_leaves_come_is_the_root_of_the_tree_at_every_size_and_from_any_start()
+    {
+        var leaves = Enumerable.Range(0, 600).Select(i => Merkle.Leaf(BitConverter.GetBytes(i))).ToArray();
+        byte[] Node(int level, long index) => level == 0 ? leaves[index] : Merkle.Node(Node(level - 1, 2 * index), Node(level - 1, 2 * index + 1));
+        Merkle.NodeHash node = Node;
+        foreach (var start in new[] { 0, 1, 5, 255, 256, 300 })
+        {
+            var range = CompactRange.Of(start, [.. CompactRange.Subtrees(start).Select(s => node(s.Level, s.Index))]);
+            for (var n = start; n < leaves.Length; n++)
+            {
+                range.Append(leaves[n]);
+                Assert.Equal(Convert.ToHexString(Merkle.Root(n + 1, node)), Convert.ToHexString(range.Root()));
+            }
+        }
+    }
+}
+
+public sealed class SignedNoteTests
+{
+    [Fact]
+    public void A_note_signed_and_cosigned_verifies_with_its_keys_and_not_with_others_or_once_changed()
+    {
+        using var log = NoteSigner.Load(null, "example.com/log");
+        using var witness = NoteSigner.Load(null, "example.com/witness");
+        using var stranger = NoteSigner.Load(null, "example.com/log");
+        var body = SignedNote.CheckpointBody("example.com/log", 70_000, new byte[32]);
+        var note = body + "\n" + SignedNote.Sign(body, log.Name, log.Key) + SignedNote.Cosign(body, witness.Name, witness.Key, DateTimeOffset.UnixEpoch.AddDays(20_000));
+
+        // Keys round-trip as verifier keys, whatever characters their base64 holds.
+        for (var i = 0; i < 50; i++)
+        {
+            using var any = NoteSigner.Load(null, "example.com/k");
+            Assert.True(SignedNote.TryParseVerifierKey(SignedNote.VerifierKey(any.Name, SignedNote.Ed25519Type, any.PublicKey), out var parsed));
+            Assert.Equal(any.PublicKey, parsed.PublicKey);
+        }
+
+        Assert.True(SignedNote.TryParseVerifierKey(SignedNote.VerifierKey(log.Name, SignedNote.Ed25519Type, log.PublicKey), out var logKey));
+        Assert.True(SignedNote.TryParse(note, out var parsedBody, out var signatures));
+        Assert.Equal(body, parsedBody);
+        Assert.True(SignedNote.TryReadCheckpoint(parsedBody, out var origin, out var size, out _));
+        Assert.Equal(("example.com/log", 70_000L), (origin, size));
+        Assert.True(SignedNote.Verifies(body, signatures[0], logKey));
+        Assert.True(SignedNote.Verifies(body, signatures[1], witness.Verifier(SignedNote.CosignatureType)));
+        Assert.False(SignedNote.Verifies(body, signatures[0], stranger.Verifier(SignedNote.Ed25519Type)));
+        Assert.False(SignedNote.Verifies(body, signatures[1], witness.Verifier(SignedNote.Ed25519Type)));
+        var changed = body.Replace("70000", "70001", StringComparison.Ordinal);
+        Assert.False(SignedNote.Verifies(changed, signatures[0], logKey));
+        Assert.False(SignedNote.Verifies(changed, signatures[1], witness.Verifier(SignedNote.CosignatureType)));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("a\n1\nAAAA\n")]
+    [InlineData("a\n1\nAAAA\n\n")]
+    [InlineData("a\n1\nAAAA\n\nnot a signature\n")]
+    [InlineData("a\n1\nAAAA\n\n\u2014 name !!!\n")]
+    [InlineData("a\u0007\n1\nAAAA\n\n\u2014 name AAAAAAAA\n")]
+    public void Anything_else_is_not_a_signed_note(string text) => Assert.False(SignedNote.TryParse(text, out _, out _));
+
+    [Theory]
+    [InlineData("a\n01\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n")]
+    [InlineData("a\n-1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n")]
+    [InlineData("a\n1\nAAAA\n")]
+    [InlineData("a\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\nextension\n")]
+    [InlineData("\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n")]
+    public void A_checkpoint_body_is_exactly_origin_size_and_root(string body) => Assert.False(SignedNote.TryReadCheckpoint(body, out _, out _, out _));
 }

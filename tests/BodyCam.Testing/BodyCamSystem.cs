@@ -21,6 +21,7 @@ public sealed class BodyCamSystem : IAsyncLifetime
     private readonly SemaphoreSlim _tokenLock = new(1, 1);
     private TestServers? _servers;
     private int _gatewayPort;
+    private int _witnessPort;
 
     public ServiceProcess Gateway { get; private set; } = null!;
 
@@ -38,6 +39,38 @@ public sealed class BodyCamSystem : IAsyncLifetime
 
     public ServiceProcess Service(string name) => _services[name];
 
+    /// <summary>The audit log's witness (C2SP tlog-witness), a process of its own as <c>./bodycam up</c> runs it.</summary>
+    public ServiceProcess Witness { get; private set; } = null!;
+
+    public const string LogOrigin = "bodycam.test/audit";
+    public const string WitnessName = "bodycam.test/witness";
+
+    /// <summary>The audit log's Ed25519 verifier key (name+id+base64), and the witness's cosignature key.</summary>
+    public string LogKey { get; private set; } = "";
+
+    public string WitnessKey { get; private set; } = "";
+
+    private string KeyDirectory => Path.GetDirectoryName(SigningKeyFile)!;
+
+    /// <summary>The witness's settings: its own key and store, and the log it witnesses.</summary>
+    public Dictionary<string, string> WitnessEnvironment() => new()
+    {
+        ["Witness__Name"] = WitnessName,
+        ["Witness__KeyFile"] = Path.Combine(KeyDirectory, "witness", "witness.key"),
+        ["Witness__StoreDirectory"] = Path.Combine(KeyDirectory, "witness"),
+        ["Witness__Logs__0__Key"] = LogKey,
+    };
+
+    /// <summary>Starts the witness again on its old port (after a test stopped it).</summary>
+    public async Task<ServiceProcess> RestartWitnessAsync()
+    {
+        var port = Witness.Port;
+        await Witness.DisposeAsync();
+        Witness = ServiceProcess.Start("witness", port, WitnessEnvironment());
+        await Witness.WaitUntilAsync("health", TimeSpan.FromSeconds(60));
+        return Witness;
+    }
+
     public async Task InitializeAsync()
     {
         _servers = await TestServers.AcquireAsync();
@@ -54,6 +87,10 @@ public sealed class BodyCamSystem : IAsyncLifetime
         _gatewayPort = ServiceProcess.FreePort();
         Directory.CreateDirectory(Path.GetDirectoryName(PolicyFile)!);
         File.Copy(Path.Combine(ServiceProcess.RepositoryRoot(), "services", "Authorisation", "BodyCam.Authorisation", "Policy", "view-policy.json"), PolicyFile);
+        LogKey = await ServiceProcess.RunAsync("witness", "vkey", "--key-file", Path.Combine(KeyDirectory, "audit-log.key"), "--name", LogOrigin, "--type", "log");
+        WitnessKey = await ServiceProcess.RunAsync("witness", "vkey", "--key-file", Path.Combine(KeyDirectory, "witness", "witness.key"), "--name", WitnessName, "--type", "witness");
+        _witnessPort = ServiceProcess.FreePort();
+        Witness = ServiceProcess.Start("witness", _witnessPort, WitnessEnvironment());
         foreach (var name in ServiceNames)
         {
             _services[name] = ServiceProcess.Start(name, ServiceProcess.FreePort(), EnvironmentFor(name));
@@ -70,6 +107,10 @@ public sealed class BodyCamSystem : IAsyncLifetime
         ["Authorisation__PolicyFile"] = PolicyFile,
         ["Authorisation__SigningKeyFile"] = Path.Combine(Path.GetDirectoryName(SigningKeyFile)!, "stream-token-signing.pem"),
         ["Audit__SigningKeyFile"] = Path.Combine(Path.GetDirectoryName(SigningKeyFile)!, "audit-checkpoint-signing.pem"),
+        ["Audit__LogKeyFile"] = Path.Combine(KeyDirectory, "audit-log.key"),
+        ["Audit__Origin"] = LogOrigin,
+        ["Audit__Witnesses__0__Url"] = $"http://127.0.0.1:{_witnessPort}/",
+        ["Audit__Witnesses__0__Key"] = WitnessKey,
         ["ConnectionStrings__postgres"] = Database,
         // Each service as its own RabbitMQ user with the permissions './bodycam up' gives it, where './bodycam test' made them.
         ["ConnectionStrings__rabbitmq"] = rabbitMq ?? Environment.GetEnvironmentVariable($"BODYCAM_TEST_RABBITMQ_{name.ToUpperInvariant()}") ?? RabbitMq,
@@ -159,6 +200,11 @@ public sealed class BodyCamSystem : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Task.WhenAll(_services.Values.Select(s => s.DisposeAsync().AsTask()));
+        if (Witness is not null)
+        {
+            await Witness.DisposeAsync();
+        }
+
         if (Gateway is not null)
         {
             await Gateway.DisposeAsync();

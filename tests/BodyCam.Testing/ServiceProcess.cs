@@ -73,6 +73,24 @@ public sealed class ServiceProcess : IAsyncDisposable
         return service;
     }
 
+    /// <summary>Runs a command of a built program (<c>dotnet its.dll args</c>) to its end; its standard output, or an exception quoting both outputs.</summary>
+    public static async Task<string> RunAsync(string name, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(BinaryOf(name));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return process.ExitCode == 0 ? (await output).Trim()
+            : throw new InvalidOperationException($"{name} {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{await output}\n{await error}");
+    }
+
     /// <summary>Waits until <paramref name="path"/> answers 200, or fails quoting the service's output.</summary>
     public async Task WaitUntilAsync(string path, TimeSpan timeout)
     {
@@ -151,8 +169,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         var root = RepositoryRoot();
         var configuration = typeof(ServiceProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var project = name == "gateway"
-            ? Path.Combine(root, "gateway", "BodyCam.Gateway")
+        var project = name == "gateway" ? Path.Combine(root, "gateway", "BodyCam.Gateway")
+            : name == "witness" ? Path.Combine(root, "infra", "witness", "BodyCam.Witness")
             : Path.Combine(root, "services", char.ToUpperInvariant(name[0]) + name[1..], $"BodyCam.{char.ToUpperInvariant(name[0]) + name[1..]}");
         var dll = Path.Combine(project, "bin", configuration, "net10.0", Path.GetFileName(project) + ".dll");
         return File.Exists(dll)

@@ -3,21 +3,90 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using BodyCam.Audit.Chain;
 using BodyCam.Audit.Chain.Checkpoints;
+using BodyCam.Audit.Tree;
+using BodyCam.AuditVerifier;
 
-// bodycam-audit-verify <export.json|export.csv> [--key public.pem]
+// bodycam-audit-verify <export.json|export.csv> [--key public.pem] [--log-key VKEY] [--witness-key VKEY]... [--quorum N] [--checkpoint FILE]
+// bodycam-audit-verify entry --entry ENTRY.json --proof PROOF.json --checkpoint FILE --log-key VKEY [--witness-key VKEY]... [--quorum N]
 // Checks an audit export on its own: every entry's hash recomputed, every link to the entry before
-// followed, and (JSON, or CSV with --key) the signed checkpoints in range checked with audit's public
-// key. Exit code 0 when the export is intact, 1 when it is not (the first broken seq is named), 2 on
-// a usage error.
+// followed, (JSON, or CSV with --key) the signed chain checkpoints in range checked with audit's RSA
+// key, and (JSON) the entries against the log's Merkle tree: every signed tree checkpoint inside the
+// export, consistency with the newest, the log's Ed25519 signature and a quorum of the witnesses'
+// cosignatures, and a checkpoint you held before (--checkpoint) being the same tree. The second form
+// checks one entry with its inclusion proof and a checkpoint, as /api/audit/events and
+// /api/audit/proofs/inclusion return them. Exit code 0 when intact, 1 when not (the first broken seq
+// is named), 2 on a usage error.
+const string Usage = "usage: bodycam-audit-verify <export.json|export.csv> [--key public.pem] [--log-key VKEY] [--witness-key VKEY]... [--quorum N] [--checkpoint FILE]\n" +
+    "       bodycam-audit-verify entry --entry ENTRY.json --proof PROOF.json --checkpoint FILE --log-key VKEY [--witness-key VKEY]... [--quorum N]";
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
-    Console.Error.WriteLine("usage: bodycam-audit-verify <export.json|export.csv> [--key public.pem]");
+    Console.Error.WriteLine(Usage);
     return 2;
 }
 
+string? Option(string name) => Array.IndexOf(args, name) is var at and >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+var witnessKeys = new List<NoteKey>();
+for (var i = 0; i + 1 < args.Length; i++)
+{
+    if (args[i] == "--witness-key")
+    {
+        if (!SignedNote.TryParseVerifierKey(args[i + 1], out var witnessKey) || witnessKey.Type != SignedNote.CosignatureType)
+        {
+            Console.Error.WriteLine($"--witness-key {args[i + 1]} is not a witness's cosignature key (name+id+base64).");
+            return 2;
+        }
+
+        witnessKeys.Add(witnessKey);
+    }
+}
+
+NoteKey? logKey = null;
+if (Option("--log-key") is { } logKeyText)
+{
+    if (!SignedNote.TryParseVerifierKey(logKeyText, out var parsed) || parsed.Type != SignedNote.Ed25519Type)
+    {
+        Console.Error.WriteLine($"--log-key {logKeyText} is not a log's Ed25519 key (name+id+base64).");
+        return 2;
+    }
+
+    logKey = parsed;
+}
+
+var quorum = Option("--quorum") is { } q && int.TryParse(q, out var n) && n >= 0 ? Math.Min(n, witnessKeys.Count) : witnessKeys.Count;
+var checkpointFile = Option("--checkpoint");
+if (checkpointFile is not null && !File.Exists(checkpointFile))
+{
+    Console.Error.WriteLine($"No such file: {checkpointFile}");
+    return 2;
+}
+
+var trust = new Trust(logKey, witnessKeys, quorum, checkpointFile is null ? null : File.ReadAllText(checkpointFile));
+if (args[0] == "entry")
+{
+    var (entryFile, proofFile) = (Option("--entry"), Option("--proof"));
+    if (entryFile is null || proofFile is null || checkpointFile is null || !File.Exists(entryFile) || !File.Exists(proofFile))
+    {
+        Console.Error.WriteLine(Usage);
+        return 2;
+    }
+
+    try
+    {
+        using var entryJson = JsonDocument.Parse(File.ReadAllBytes(entryFile));
+        using var proofJson = JsonDocument.Parse(File.ReadAllBytes(proofFile));
+        var (ok, report) = TreeCheck.OneEntry(entryJson.RootElement, proofJson.RootElement, trust.CheckpointNote!, trust);
+        Console.WriteLine(ok ? report : $"NOT VERIFIED: {report}.");
+        return ok ? 0 : 1;
+    }
+    catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
+    {
+        Console.WriteLine($"NOT VERIFIED: the entry or proof cannot be read ({e.Message})");
+        return 1;
+    }
+}
+
 var file = args[0];
-var keyAt = Array.IndexOf(args, "--key");
-var keyFile = keyAt >= 0 && keyAt + 1 < args.Length ? args[keyAt + 1] : null;
+var keyFile = Option("--key");
 if (!File.Exists(file))
 {
     Console.Error.WriteLine($"No such file: {file}");
@@ -62,6 +131,31 @@ foreach (var e in export.Entries)
 
 Console.WriteLine($"Chain intact: {export.Entries.Count} entries, seq {export.Entries[0].Seq} to {export.Entries[^1].Seq}, head {previous}.");
 
+if (export.Tree is { } tree)
+{
+    try
+    {
+        var (ok, report) = TreeCheck.Run(tree, export.Entries, trust);
+        if (!ok)
+        {
+            Console.WriteLine($"NOT VERIFIED: {report}.");
+            return 1;
+        }
+
+        Console.WriteLine(report);
+    }
+    catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException or InvalidDataException)
+    {
+        Console.WriteLine($"NOT VERIFIED: {e.Message}.");
+        return 1;
+    }
+}
+else if (trust.CheckpointNote is not null || witnessKeys.Count > 0)
+{
+    Console.WriteLine("NOT VERIFIED: the export carries no tree proof (a CSV export, or one made before the tree), so the checkpoint and witness keys given cannot be checked.");
+    return 1;
+}
+
 var pem = keyFile is not null ? File.ReadAllText(keyFile) : export.PublicKeyPem;
 if (pem is null || export.Checkpoints.Count == 0)
 {
@@ -92,7 +186,7 @@ return 0;
 
 internal sealed record Entry(long Seq, DateTimeOffset At, string Type, Guid MessageId, string ActorId, string Subject, string Data, string PrevHash, string Hash);
 
-internal sealed record Export(IReadOnlyList<Entry> Entries, IReadOnlyList<Checkpoint> Checkpoints, string? PublicKeyPem, string? KeyId)
+internal sealed record Export(IReadOnlyList<Entry> Entries, IReadOnlyList<Checkpoint> Checkpoints, string? PublicKeyPem, string? KeyId, JsonElement? Tree = null)
 {
     public static Export FromJson(string file)
     {
@@ -108,7 +202,8 @@ internal sealed record Export(IReadOnlyList<Entry> Entries, IReadOnlyList<Checkp
             : [];
         return new Export(entries, checkpoints,
             root.TryGetProperty("publicKeyPem", out var pem) ? pem.GetString() : null,
-            root.TryGetProperty("keyId", out var keyId) ? keyId.GetString() : null);
+            root.TryGetProperty("keyId", out var keyId) ? keyId.GetString() : null,
+            root.TryGetProperty("tree", out var tree) && tree.ValueKind == JsonValueKind.Object ? tree.Clone() : null);
     }
 
     public static Export FromCsv(string file)

@@ -55,6 +55,7 @@ builder.Services.AddHostedService<AppendOnlyRecord>();
 builder.AddMessageBus(bus => bus.AddRecordingConsumers());
 builder.Services.AddSingleton<TreeTiles>();
 builder.Services.AddSingleton<LogTree>();
+builder.Services.AddSingleton<TreeVerifier>();
 builder.Services.AddOptions<WitnessOptions>().BindConfiguration("Audit");
 builder.Services.AddHttpClient<Witnesses>();
 builder.Services.AddSingleton<AuditChain>();

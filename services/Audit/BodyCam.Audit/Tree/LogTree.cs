@@ -60,6 +60,10 @@ public sealed class LogTree(IDocumentStore store, TreeTiles tiles)
         return tile;
     }
 
+    /// <summary>The hash of the perfect subtree at Merkle <paramref name="level"/>, <paramref name="index"/>, in the tree of <paramref name="size"/> leaves that holds it.</summary>
+    public Task<byte[]> NodeAsync(int level, long index, long size, CancellationToken cancellationToken) =>
+        WithNodesAsync(size, node => node(level, index), cancellationToken);
+
     /// <summary>MTH of the tree of the first <paramref name="size"/> entries.</summary>
     public Task<byte[]> RootAsync(long size, CancellationToken cancellationToken) =>
         WithNodesAsync(size, node => Merkle.Root(size, node), cancellationToken);

@@ -41,7 +41,7 @@ public static class SignedNote
     public static bool TryParseVerifierKey(string? text, out NoteKey key)
     {
         key = default;
-        var parts = text?.Trim().Split('+');
+        var parts = text?.Trim().Split('+', 3);
         if (parts is not { Length: 3 } || parts[0].Length == 0 || parts[1].Length != 8
             || !uint.TryParse(parts[1], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var id))
         {
@@ -101,7 +101,7 @@ public static class SignedNote
         }
 
         var split = note.LastIndexOf("\n\n", StringComparison.Ordinal);
-        if (split < 0)
+        if (split < 0 || split + 2 >= note.Length)
         {
             return false;
         }

@@ -13,6 +13,9 @@ public static class Tiles
     public const int Height = 8;
     public const int Width = 1 << Height;
 
+    /// <summary>How many full tiles level <paramref name="level"/> has in the tree of <paramref name="size"/> leaves.</summary>
+    public static long FullTiles(int level, long size) => Height * (level + 1) >= 63 ? 0 : size >> (Height * (level + 1));
+
     /// <summary>How many hashes the tile at <paramref name="level"/> holds in the tree of <paramref name="size"/> leaves, from <paramref name="index"/> on: 256 for a full tile, 1-255 for the partial one, 0 beyond.</summary>
     public static int WidthAt(int level, long index, long size)
     {

@@ -44,7 +44,7 @@ public sealed class TreeFrontier
                 _partial[level][i].CopyTo(hashes, i * Merkle.HashSize);
             }
 
-            var index = (Size >> (Tiles.Height * (level + 1))) - 1;
+            var index = Tiles.FullTiles(level, Size) - 1;
             (filled ??= []).Add(new FullTile(level, index, hashes));
             _partial[level].Clear();
             if (level + 1 < Levels)
@@ -56,3 +56,6 @@ public sealed class TreeFrontier
         return filled ?? (IReadOnlyList<FullTile>)[];
     }
 }
+
+/// <summary>A full tile: 256 hashes at one level, never to change.</summary>
+public sealed record FullTile(int Level, long Index, byte[] Hashes);

@@ -65,31 +65,9 @@ public sealed class TreeTiles(IDocumentStore store, ILogger<TreeTiles> log)
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// <summary>The leaf hashes of entries <paramref name="fromSeq"/>..<paramref name="toSeq"/>, recomputed from their content; throws when one is missing.</summary>
-    public async Task<List<byte[]>> LeavesAsync(long fromSeq, long toSeq, CancellationToken cancellationToken)
-    {
-        var leaves = new List<byte[]>((int)Math.Max(0, toSeq - fromSeq + 1));
-        if (toSeq < fromSeq)
-        {
-            return leaves;
-        }
-
-        await using var session = store.QuerySession();
-        var entries = await session.Query<AuditEntry>().Where(e => e.Id >= fromSeq && e.Id <= toSeq).OrderBy(e => e.Id).ToListAsync(cancellationToken);
-        var expected = fromSeq;
-        foreach (var entry in entries)
-        {
-            if (entry.Id != expected++)
-            {
-                break;
-            }
-
-            leaves.Add(Convert.FromBase64String(entry.ComputeLeafHash()));
-        }
-
-        return leaves.Count == toSeq - fromSeq + 1 ? leaves
-            : throw new TreeBrokenException($"Entry {fromSeq + leaves.Count} is missing from the record: the tree cannot be built past it.");
-    }
+    /// <summary>The leaf hashes of entries <paramref name="fromSeq"/>..<paramref name="toSeq"/>, recomputed from the chain's event stream; throws when one is missing or does not add up.</summary>
+    public async Task<List<byte[]>> LeavesAsync(long fromSeq, long toSeq, CancellationToken cancellationToken) =>
+        [.. (await ChainEntries.ReadAsync(store, fromSeq, toSeq, cancellationToken)).Select(e => Convert.FromBase64String(e.ComputeLeafHash()))];
 
     /// <summary>
     /// Builds every full tile the first <paramref name="size"/> entries make that is not stored yet
@@ -102,7 +80,7 @@ public sealed class TreeTiles(IDocumentStore store, ILogger<TreeTiles> log)
         var frontier = new TreeFrontier();
         for (var level = 0; level < TreeFrontier.Levels; level++)
         {
-            var full = size >> (Tiles.Height * (level + 1));
+            var full = Tiles.FullTiles(level, size);
             var stored = await CountAsync(level, cancellationToken);
             if (stored < full)
             {
@@ -155,9 +133,6 @@ public sealed class TreeTiles(IDocumentStore store, ILogger<TreeTiles> log)
         return hashes;
     }
 }
-
-/// <summary>A full tile: 256 hashes at one level, never to change.</summary>
-public sealed record FullTile(int Level, long Index, byte[] Hashes);
 
 /// <summary>The tree is not what its entries make: a tile or entry is missing or differs.</summary>
 public sealed class TreeBrokenException(string message) : Exception(message);

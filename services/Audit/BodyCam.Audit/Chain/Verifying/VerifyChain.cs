@@ -5,6 +5,8 @@ using BodyCam.ServiceDefaults.Security;
 using System.Text.Json;
 using System.Threading.Channels;
 using Marten;
+using BodyCam.Audit.Tree;
+using BodyCam.Audit.Tree.Witnessing;
 using Npgsql;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -14,13 +16,17 @@ namespace BodyCam.Audit.Chain.Verifying;
 /// The outcome of checking a range of the chain: where it first breaks, and why, and the latest
 /// signed checkpoint inside the range (its hash matched the entry and its signature the key).
 /// </summary>
-public sealed record ChainVerification(long From, long To, long Checked, bool Ok, long? FirstBrokenSeq, string? Problem, Checkpoints.CheckpointView? LastCheckpoint = null, long Head = 0);
+public sealed record ChainVerification(long From, long To, long Checked, bool Ok, long? FirstBrokenSeq, string? Problem, Checkpoints.CheckpointView? LastCheckpoint = null, long Head = 0,
+    int CheckpointsChecked = 0, IReadOnlyList<WitnessCheck>? Witnesses = null, bool? WitnessQuorum = null);
 
 /// <summary>
-/// <c>GET /api/audit/verify?from=&amp;to=</c>: recomputes every entry's hash in a range of sequence
-/// numbers and checks each links to the one before. It checks the chain's event stream (the record
-/// of truth) and the documents queries and exports read, and names the first sequence number where
-/// either differs: a byte changed directly in PostgreSQL is found at its exact place.
+/// <c>GET /api/audit/verify?from=&amp;to=</c> (sequence numbers or times): recomputes every entry's
+/// hash in the range and checks each links to the one before. It checks the chain's event stream
+/// (the record of truth) and the documents queries and exports read, and names the first sequence
+/// number where either differs: a byte changed directly in PostgreSQL is found at its exact place.
+/// In the same pass it checks the Merkle tree and every checkpoint in the range
+/// (<see cref="TreeVerifier"/>), and asks each witness what it last cosigned: a record rewritten
+/// whole, hashes, tiles and checkpoints re-signed, still disagrees with the witness.
 /// </summary>
 public static class VerifyChain
 {
@@ -34,34 +40,73 @@ public static class VerifyChain
             .WithSummary("Check a range of the audit chain; names the first broken sequence number.");
 
     private static async Task<Results<Ok<ChainVerification>, ValidationProblem>> HandleAsync(
-        IQuerySession session, CheckpointSigner signer, CancellationToken cancellationToken, long? from = null, long? to = null)
+        IQuerySession session, CheckpointSigner signer, TreeVerifier trees, Witnesses witnesses, CancellationToken cancellationToken, string? from = null, string? to = null)
     {
         var state = await session.Events.FetchStreamStateAsync(AuditChain.StreamKey, cancellationToken);
         var head = state?.Version ?? 0;
-        var start = from ?? 1;
-        var end = Math.Min(to ?? head, head);
-        if (start < 1)
+        var (start, startError) = await ChainBounds.ResolveAsync(session, from, lower: true, cancellationToken);
+        if (startError is not null)
         {
-            return Problem.Invalid("from", "from is a sequence number, 1 or more.");
+            return Problem.Invalid("from", $"from is a sequence number (1 or more) or a time: {startError}");
         }
 
-        if (to is { } last && last < start)
+        var (last, endError) = await ChainBounds.ResolveAsync(session, to, lower: false, cancellationToken);
+        if (endError is not null)
+        {
+            return Problem.Invalid("to", $"to is a sequence number or a time: {endError}");
+        }
+
+        if (to is not null && last < start && start != long.MaxValue)
         {
             return Problem.Invalid("to", "to must not be before from.");
         }
 
+        start = Math.Min(start, head + 1);
+        var end = Math.Min(last, head);
         if (end - start + 1 > MaxRange)
         {
             return Problem.Invalid("to", $"Verify at most {MaxRange:N0} entries at a time (the chain's head is {head:N0}).");
         }
 
-        var verified = await VerifyAsync(session.DocumentStore, start, end, cancellationToken) with { Head = head };
-        if (!verified.Ok)
+        TreeVerifier.Walk walk;
+        ChainVerification verified;
+        IReadOnlyList<WitnessCheck> witnessed;
+        try
         {
-            return TypedResults.Ok(verified);
+            walk = await trees.StartAsync(start, end, head, cancellationToken);
+            verified = await VerifyAsync(session.DocumentStore, start, end, cancellationToken, walk.PageAsync) with { Head = head };
+            if (!verified.Ok)
+            {
+                return TypedResults.Ok(verified);
+            }
+
+            witnessed = await walk.FinishAsync(cancellationToken);
+        }
+        catch (TreeBrokenException e)
+        {
+            // The tree cannot even be read back (a tile or an entry missing, or changed under its hash).
+            return TypedResults.Ok(new ChainVerification(start, end, 0, false, null, e.Message, Head: head));
         }
 
-        // The newest checkpoint in range must name the hash the chain has there, signed by audit's key.
+        var quorum = witnessed.Count(w => w.Agrees == true) >= witnesses.QuorumSize;
+        verified = verified with { CheckpointsChecked = walk.CheckpointsChecked, Witnesses = witnessed, WitnessQuorum = quorum };
+        if (walk.Broken is { } broken)
+        {
+            return TypedResults.Ok(verified with { Ok = false, FirstBrokenSeq = broken.Seq, Problem = broken.Problem });
+        }
+
+        if (witnessed.FirstOrDefault(w => w.Agrees == false) is { } disagrees)
+        {
+            return TypedResults.Ok(verified with { Ok = false, FirstBrokenSeq = disagrees.TreeSize, Problem = $"Witness {disagrees.Witness}: {disagrees.Note}" });
+        }
+
+        // A witness that cannot be asked confirms nothing: without the quorum, the record is not shown untouched.
+        if (!quorum && witnessed.Any(w => w.TreeSize is null && w.Note?.StartsWith("unreachable", StringComparison.Ordinal) == true))
+        {
+            return TypedResults.Ok(verified with { Ok = false, Problem = $"Only {witnessed.Count(w => w.Agrees == true)} of the {witnesses.QuorumSize} witnesses needed confirm the tree; the others could not be asked." });
+        }
+
+        // The newest chain statement in range (RSA, signed since the first release) must name the hash the chain has there.
         var checkpoint = await session.Query<Checkpoint>().Where(c => c.Id >= start && c.Id <= end).OrderByDescending(c => c.Id).FirstOrDefaultAsync(cancellationToken);
         if (checkpoint is not null)
         {
@@ -83,7 +128,8 @@ public static class VerifyChain
     /// indexed columns) still says the same. The next page is read while this one's hashes are
     /// recomputed on every core; the links are then followed in order.
     /// </summary>
-    public static async Task<ChainVerification> VerifyAsync(IDocumentStore store, long from, long to, CancellationToken cancellationToken)
+    public static async Task<ChainVerification> VerifyAsync(IDocumentStore store, long from, long to, CancellationToken cancellationToken,
+        Func<long, IReadOnlyList<byte[]>, CancellationToken, Task>? onLeaves = null)
     {
         if (to < from)
         {
@@ -102,10 +148,12 @@ public static class VerifyChain
                 var entries = new AuditEntry?[page.Count];
                 var hashed = new bool[page.Count];
                 var documentsSame = new bool[page.Count];
+                var leaves = new byte[page.Count][];
                 Parallel.For(0, page.Count, i =>
                 {
                     entries[i] = Entry(page[i].Json);
                     hashed[i] = entries[i] is { } e && e.Id == page[i].Seq && e.ComputeHash() == e.Hash;
+                    leaves[i] = entries[i] is { } l ? Convert.FromBase64String(l.ComputeLeafHash()) : [];
                     documentsSame[i] = entries[i] is { } entry && page[i].Document is { } document && document.Matches(entry);
                 });
 
@@ -131,6 +179,12 @@ public static class VerifyChain
                     previous = entries[i]!.Hash;
                     expected++;
                     checkedCount++;
+                }
+
+                if (onLeaves is not null)
+                {
+                    var good = (int)(expected - page[0].Seq);
+                    await onLeaves(page[0].Seq, leaves[..Math.Max(0, Math.Min(good, page.Count))], cancellationToken);
                 }
 
                 if (expected <= page[^1].Seq)

@@ -7,6 +7,8 @@ using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
 using Marten;
+using BodyCam.Audit.Tree;
+using BodyCam.Audit.Tree.Witnessing;
 
 namespace BodyCam.Audit.Events.Exporting;
 
@@ -15,7 +17,9 @@ namespace BodyCam.Audit.Events.Exporting;
 /// of the chain with every entry's hash and the hash before it, so the file can be verified on its
 /// own (<c>infra/verifier</c>). <c>from</c> and <c>to</c> are sequence numbers or times (when audit
 /// recorded the entries). The JSON export also carries the signed checkpoints in range and the public
-/// key that checks them. Entries are streamed a page at a time, however many there are.
+/// key that checks them, and what checks the entries against the log's Merkle tree offline
+/// (<see cref="TreeProof"/>). Entries are streamed a page at a time, however many there are. The
+/// export is recorded as a consultation of the record, with the reason given.
 /// </summary>
 public static class ExportChain
 {
@@ -29,16 +33,16 @@ public static class ExportChain
             .WithSummary("A verifiable export of the chain (CSV or JSON) for a regulator or a court.");
 
     private static async Task<IResult> HandleAsync(
-        HttpContext http, IQuerySession session, CheckpointSigner signer, CancellationToken cancellationToken,
-        string format = "json", string? from = null, string? to = null)
+        HttpContext http, IDocumentSession session, CheckpointSigner signer, LogTree tree, Witnesses witnesses, TimeProvider time, CancellationToken cancellationToken,
+        string format = "json", string? from = null, string? to = null, string? reason = null)
     {
         if (format is not ("csv" or "json"))
         {
             return Problem.Invalid("format", "format is csv or json.");
         }
 
-        var (first, firstError) = await BoundAsync(session, from, lower: true, cancellationToken);
-        var (last, lastError) = await BoundAsync(session, to, lower: false, cancellationToken);
+        var (first, firstError) = await ChainBounds.ResolveAsync(session, from, lower: true, cancellationToken);
+        var (last, lastError) = await ChainBounds.ResolveAsync(session, to, lower: false, cancellationToken);
         if ((firstError ?? lastError) is { } error)
         {
             return Problem.Invalid(firstError is null ? "to" : "from", error);
@@ -49,6 +53,9 @@ public static class ExportChain
             return Problem.Invalid("from", "from must not be after to.");
         }
 
+        // An export is a disclosure of the whole record in range: on the record before a byte leaves.
+        PersonalDataReads.Record(session, http, "audit", "export", null, (int)Math.Clamp(last - first + 1, 0, int.MaxValue), reason, time.GetUtcNow());
+        await session.SaveChangesAsync(cancellationToken);
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"bodycam-audit-{first}-{last}.{format}\"";
         if (format == "csv")
         {
@@ -81,6 +88,17 @@ public static class ExportChain
         http.Response.ContentType = "application/json; charset=utf-8";
         var (pem, keyId) = signer.PublicKey;
         var checkpoints = await session.Query<Checkpoint>().Where(c => c.Id >= first && c.Id <= last).OrderBy(c => c.Id).ToListAsync(cancellationToken);
+        TreeProof? proof;
+        try
+        {
+            proof = await TreeProof.ForAsync(session, signer, tree, first, last, cancellationToken);
+        }
+        catch (TreeBrokenException)
+        {
+            // The chain as it stands is still exported; without a tree proof, and the verifier says so.
+            proof = null;
+        }
+
         await using (var json = new Utf8JsonWriter(http.Response.Body, new JsonWriterOptions { Indented = false }))
         {
             json.WriteStartObject();
@@ -104,6 +122,14 @@ public static class ExportChain
             }
 
             json.WriteEndArray();
+            if (proof is not null)
+            {
+                json.WritePropertyName("tree");
+                // As an element first: serializing straight into the writer would flush it to the response synchronously.
+                JsonSerializer.SerializeToElement(proof with { WitnessKeys = [.. witnesses.Keys.Select(k => SignedNote.VerifierKey(k.Name, k.Type, k.PublicKey))], WitnessQuorum = witnesses.QuorumSize }, TreeProof.Json)
+                    .WriteTo(json);
+            }
+
             json.WriteStartArray("entries");
             var written = 0;
             await foreach (var entry in EntriesAsync(session, first, last, cancellationToken))
@@ -149,36 +175,6 @@ public static class ExportChain
                 yield break;
             }
         }
-    }
-
-    /// <summary>A sequence number as given, or the first (last) entry recorded at or after (before) a time; the chain's ends when absent.</summary>
-    private static async Task<(long Seq, string? Error)> BoundAsync(IQuerySession session, string? given, bool lower, CancellationToken cancellationToken)
-    {
-        if (given is null)
-        {
-            if (lower)
-            {
-                return (1, null);
-            }
-
-            var head = await session.Query<AuditEntry>().OrderByDescending(e => e.Id).Select(e => e.Id).FirstOrDefaultAsync(cancellationToken);
-            return (head, null);
-        }
-
-        if (long.TryParse(given, NumberStyles.None, CultureInfo.InvariantCulture, out var seq))
-        {
-            return seq >= 1 ? (seq, null) : (0, "a sequence number starts at 1.");
-        }
-
-        if (!DateTimeOffset.TryParse(given, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
-        {
-            return (0, $"'{given}' is neither a sequence number nor an ISO 8601 time.");
-        }
-
-        var found = lower
-            ? await session.Query<AuditEntry>().Where(e => e.RecordedAt >= time).OrderBy(e => e.Id).Select(e => e.Id).FirstOrDefaultAsync(cancellationToken)
-            : await session.Query<AuditEntry>().Where(e => e.RecordedAt <= time).OrderByDescending(e => e.Id).Select(e => e.Id).FirstOrDefaultAsync(cancellationToken);
-        return (found == 0 && lower ? long.MaxValue : found, null);
     }
 
     private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using System.Net.Http.Json;
 using System.Text;
 using Microsoft.Extensions.Options;
 
@@ -133,9 +134,43 @@ public sealed class Witnesses
         return null;
     }
 
+    /// <summary>
+    /// What each witness last cosigned for <paramref name="origin"/> (its <c>/logs</c>), as the log
+    /// signed it: size and root, or why there is none (unreachable, never cosigned, not the log's signature).
+    /// </summary>
+    public async Task<IReadOnlyList<WitnessedHead>> LatestAsync(string origin, NoteKey logKey, CancellationToken cancellationToken) =>
+        await Task.WhenAll(_witnesses.Select(async w =>
+        {
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(Timeout);
+                var logs = await _http.GetFromJsonAsync<List<WitnessLog>>(new Uri(w.Url, "logs"), timeout.Token) ?? [];
+                var latest = logs.FirstOrDefault(l => l.Origin == origin);
+                if (latest is null)
+                {
+                    return new WitnessedHead(w.Key.Name, null, null, "it has cosigned nothing of this log yet");
+                }
+
+                return SignedNote.TryParse(latest.Note, out var body, out var signatures) && signatures.Any(s => SignedNote.Verifies(body, s, logKey))
+                    && SignedNote.TryReadCheckpoint(body, out var o, out var size, out var root) && o == origin
+                    ? new WitnessedHead(w.Key.Name, size, root, null)
+                    : new WitnessedHead(w.Key.Name, null, null, "what it holds is not signed by this log's key");
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
+            {
+                return new WitnessedHead(w.Key.Name, null, null, $"unreachable ({e.Message})");
+            }
+        }));
+
+    private sealed record WitnessLog(string Origin, long Size, string Root, string Note);
+
     private void Refused(Uri url, string why)
     {
         _refusals.Add(1);
         _log.LogCritical("WITNESS REFUSED THE AUDIT LOG: witness {Witness} will not cosign because {Why}. Someone may have rewritten the audit record; compare the witness's last cosigned checkpoint with this log's.", url, why);
     }
 }
+
+/// <summary>A witness's newest cosigned checkpoint of this log: its size and root, or why it gives none.</summary>
+public sealed record WitnessedHead(string Witness, long? Size, byte[]? Root, string? Unavailable);
