@@ -90,6 +90,9 @@ public sealed class BodyCamSystem : IAsyncLifetime
         LogKey = await ServiceProcess.RunAsync("witness", "vkey", "--key-file", Path.Combine(KeyDirectory, "audit-log.key"), "--name", LogOrigin, "--type", "log");
         WitnessKey = await ServiceProcess.RunAsync("witness", "vkey", "--key-file", Path.Combine(KeyDirectory, "witness", "witness.key"), "--name", WitnessName, "--type", "witness");
         _witnessPort = ServiceProcess.FreePort();
+        // As './bodycam up' does: every queue and binding exists before any service publishes, so a
+        // fact published at start (a policy version, a signing key) has a queue to wait in.
+        await Task.WhenAll(ServiceNames.Select(name => ServiceProcess.RunAsync(name, new Dictionary<string, string>(EnvironmentFor(name)) { ["BodyCam__DeployTopology"] = "true" })));
         Witness = ServiceProcess.Start("witness", _witnessPort, WitnessEnvironment());
         foreach (var name in ServiceNames)
         {

@@ -74,10 +74,21 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a command of a built program (<c>dotnet its.dll args</c>) to its end; its standard output, or an exception quoting both outputs.</summary>
-    public static async Task<string> RunAsync(string name, params string[] arguments)
+    public static Task<string> RunAsync(string name, params string[] arguments) => RunAsync(name, new Dictionary<string, string>(), arguments);
+
+    /// <summary>As <see cref="RunAsync(string, string[])"/>, with settings in the environment, from the program's own directory.</summary>
+    public static async Task<string> RunAsync(string name, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(BinaryOf(name));
+        var dll = BinaryOf(name);
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetDirectoryName(dll)! };
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        start.ArgumentList.Add(dll);
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

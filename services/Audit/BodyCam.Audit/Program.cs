@@ -63,6 +63,11 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditChain>());
 builder.Services.AddSingleton<ProjectionRebuild>();
 builder.Services.AddSingleton<CheckpointSigner>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<CheckpointSigner>());
+builder.Services.AddSigningKeysOnRecord("audit", sp =>
+{
+    var signer = sp.GetRequiredService<CheckpointSigner>();
+    return [("tree-checkpoints", SignedNote.VerifierKey(signer.LogKey.Name, signer.LogKey.Type, signer.LogKey.PublicKey)), ("chain-checkpoints", signer.PublicKey.KeyId)];
+});
 builder.Services.AddOptions<TransparencyOptions>().BindConfiguration("Transparency")
     .Validate(o => o.Threshold >= 1, "Transparency:Threshold must be 1 or more.")
     .Validate(o => TimeZoneInfo.TryFindSystemTimeZoneById(o.TimeZone, out _), "Transparency:TimeZone is not a time zone this machine knows.")

@@ -28,9 +28,13 @@ builder.AddEventStore("authorisation", options =>
         .Duplicate(g => g.ViewerId)
         .Duplicate(g => g.CameraId);
     options.Schema.For<WatchableCamera>().Duplicate(c => c.WearerId);
+    // Two instances seeing a new policy version at once record it once: the second's write fails and finds it recorded.
+    options.Schema.For<RecordedPolicy>().UseOptimisticConcurrency(true);
 });
 builder.AddMessageBus(bus => bus.AddCameraConsumers());
 builder.Services.AddSingleton<PolicyStore>();
+builder.Services.AddHostedService<PolicyVersions>();
+builder.Services.AddSigningKeysOnRecord("authorisation", sp => [("stream-tokens", sp.GetRequiredService<StreamTokens>().KeyId)]);
 builder.Services.AddSingleton<StreamTokens>();
 builder.Services.AddHostedService<GrantExpiry>();
 

@@ -29,6 +29,9 @@ public sealed class StreamTokens
         Keys = new { keys = new[] { new { kty = publicKey.Kty, use = publicKey.Use, alg = publicKey.Alg, kid = publicKey.Kid, n = publicKey.N, e = publicKey.E } } };
     }
 
+    /// <summary>The id (JWKS kid) of the key stream tokens are signed with.</summary>
+    public string KeyId => _key.KeyId;
+
     /// <summary>The JSON Web Key Set with the public key, as published.</summary>
     public object Keys { get; }
 

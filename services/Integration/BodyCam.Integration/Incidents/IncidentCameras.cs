@@ -31,8 +31,8 @@ public static class IncidentCameras
             .WithSummary("The recording officers nearest an incident, with deep links into the console's watch dialog.");
 
     private static async Task<Results<Ok<List<IncidentCamera>>, ValidationProblem>> HandleAsync(
-        string incidentRef, IQuerySession session, IConfiguration configuration, CancellationToken cancellationToken,
-        double? lat = null, double? lon = null, int? count = null)
+        string incidentRef, HttpContext http, IDocumentSession session, IConfiguration configuration, TimeProvider time, CancellationToken cancellationToken,
+        double? lat = null, double? lon = null, int? count = null, string? reason = null)
     {
         var errors = new Dictionary<string, string[]>();
         if (!SubscribeWebhook.Token().IsMatch(incidentRef))
@@ -78,14 +78,17 @@ public static class IncidentCameras
 
         var console = ConsoleUrl(configuration);
         var cameras = await session.Query<CameraState>().Where(c => c.Recording && c.Lat != null && c.OfficerId != null).ToListAsync(cancellationToken);
-        return TypedResults.Ok(cameras
+        var nearest = cameras
             .Select(c => (Camera: c, Distance: Distance.Metres(lat!.Value, lon!.Value, c.Lat!.Value, c.Lon!.Value)))
             .OrderBy(x => x.Distance)
             .Take(count ?? DefaultCount)
             .Select(x => new IncidentCamera(
                 x.Camera.Id, x.Camera.OfficerId, x.Camera.Callsign, x.Camera.Command, Math.Round(x.Distance, 1), x.Camera.Recording, x.Camera.Live,
                 x.Camera.PositionAt, $"{console}#watch={Uri.EscapeDataString(x.Camera.Id)}&incident={Uri.EscapeDataString(incidentRef)}"))
-            .ToList());
+            .ToList();
+        // Which officers are where is personal data: on the record once per reader and query each quarter hour (CAD may poll).
+        await PersonalDataReads.RecordPolledAsync(session, http, "integration", "incident-cameras", incidentRef, nearest.Count, reason, time.GetUtcNow(), cancellationToken);
+        return TypedResults.Ok(nearest);
     }
 
     /// <summary>Where people open the console: <c>Integration:ConsoleUrl</c>, else the gateway's <c>/console/</c>.</summary>

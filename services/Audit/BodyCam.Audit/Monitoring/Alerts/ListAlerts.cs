@@ -43,39 +43,8 @@ public static class ListAlerts
         // The console polls open alerts every few seconds while the screen is shown: one record per
         // reader and query each quarter of an hour (a session of reading), not one per poll.
         var now = time.GetUtcNow();
-        var read = (http.User.ActorId(), http.Request.QueryString.Value ?? "", reason);
-        if (PolledReads.Due(read, now))
-        {
-            PersonalDataReads.Record(session, http, "audit", "misuse-alerts", viewerId, alerts.Count, reason, now);
-            await session.SaveChangesAsync(cancellationToken);
-            PolledReads.Recorded(read, now);
-        }
+        await PersonalDataReads.RecordPolledAsync(session, http, "audit", "misuse-alerts", viewerId, alerts.Count, reason, now, cancellationToken);
 
         return TypedResults.Ok(alerts);
-    }
-}
-
-/// <summary>Reads repeated by a poller, recorded once per <see cref="Session"/> per reader and query.</summary>
-internal static class PolledReads
-{
-    public static readonly TimeSpan Session = TimeSpan.FromMinutes(15);
-
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Actor, string Query, string? Reason), DateTimeOffset> Sessions = new();
-
-    /// <summary>True when this read starts a new session and is to be recorded; repeats within one are not.</summary>
-    public static bool Due((string Actor, string Query, string? Reason) read, DateTimeOffset now) =>
-        !Sessions.TryGetValue(read, out var at) || now - at >= Session;
-
-    /// <summary>The read was recorded (only then does a session start: a failed record is tried again next time).</summary>
-    public static void Recorded((string Actor, string Query, string? Reason) read, DateTimeOffset now)
-    {
-        Sessions[read] = now;
-        if (Sessions.Count > 10_000)
-        {
-            foreach (var old in Sessions.Where(r => now - r.Value >= Session).Select(r => r.Key).ToList())
-            {
-                Sessions.TryRemove(old, out _);
-            }
-        }
     }
 }

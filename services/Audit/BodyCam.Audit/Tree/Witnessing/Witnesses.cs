@@ -14,11 +14,11 @@ public sealed class WitnessEndpoint
     public string Key { get; set; } = "";
 }
 
-/// <summary><c>Audit:Witnesses</c>: the witnesses, and how many of them must cosign a checkpoint for it to count as witnessed (all of them unless set).</summary>
+/// <summary><c>Audit:Witnesses</c>: the witnesses, and (<c>Audit:WitnessQuorum</c>) how many of them must cosign a checkpoint for it to count as witnessed (all of them unless set).</summary>
 public sealed class WitnessOptions
 {
     public List<WitnessEndpoint> Witnesses { get; set; } = [];
-    public int? Quorum { get; set; }
+    public int? WitnessQuorum { get; set; }
 }
 
 /// <summary>
@@ -46,7 +46,7 @@ public sealed class Witnesses
             && Uri.TryCreate(w.Url, UriKind.Absolute, out var url)
             ? (url, key)
             : throw new OptionsValidationException("Audit:Witnesses", typeof(WitnessOptions), [$"Witness {w.Url} needs an absolute URL and an Ed25519 cosignature key (name+id+base64 of 0x04 and the key)."]))];
-        QuorumSize = Math.Clamp(options.Value.Quorum ?? _witnesses.Count, 0, _witnesses.Count);
+        QuorumSize = Math.Clamp(options.Value.WitnessQuorum ?? _witnesses.Count, 0, _witnesses.Count);
         _refusals = meters.Create("audit").CreateCounter<long>("bodycam.audit.witness_refusals", description: "Checkpoints a witness refused as inconsistent with what it cosigned before");
     }
 

@@ -20,9 +20,12 @@ public static class DecidePendingRequest
 {
     public static RouteGroupBuilder MapDecidePendingRequests(this RouteGroupBuilder requests)
     {
-        requests.MapGet("/", async (IQuerySession session, CancellationToken cancellationToken, string? state = ViewGrant.Pending) =>
-                TypedResults.Ok((await session.Query<ViewGrant>().Where(g => g.State == state).OrderBy(g => g.RequestedAt).Take(500).ToListAsync(cancellationToken))
-                    .Select(g => GrantView.Of(g))))
+        requests.MapGet("/", async (HttpContext http, IDocumentSession session, TimeProvider time, CancellationToken cancellationToken, string? state = ViewGrant.Pending, string? reason = null) =>
+            {
+                var found = await session.Query<ViewGrant>().Where(g => g.State == state).OrderBy(g => g.RequestedAt).Take(500).ToListAsync(cancellationToken);
+                await PersonalDataReads.RecordPolledAsync(session, http, "authorisation", "view-requests", null, found.Count, reason, time.GetUtcNow(), cancellationToken);
+                return TypedResults.Ok(found.Select(g => GrantView.Of(g)));
+            })
             .RequireRoles(Roles.Supervisor)
             .WithName("ListViewRequests")
             .WithSummary("View requests in a state (pending by default), oldest first.");

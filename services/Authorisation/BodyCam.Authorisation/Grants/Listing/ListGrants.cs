@@ -6,7 +6,8 @@ namespace BodyCam.Authorisation.Grants.Listing;
 
 /// <summary>
 /// <c>GET /api/authorisation/grants?active=true&amp;cameraId=&amp;viewerId=</c>: supervisors, the control room
-/// and compliance see every grant; anyone else sees their own.
+/// and compliance see every grant; anyone else sees their own. On the record once per reader and
+/// query each quarter hour (consoles poll it).
 /// </summary>
 public static class ListGrants
 {
@@ -17,7 +18,7 @@ public static class ListGrants
             .WithSummary("Grants, newest first; an officer sees only their own.");
 
     private static async Task<IResult> HandleAsync(
-        HttpContext http, IQuerySession session, TimeProvider time, CancellationToken cancellationToken, bool? active = null, string? cameraId = null, string? viewerId = null)
+        HttpContext http, IDocumentSession session, TimeProvider time, CancellationToken cancellationToken, bool? active = null, string? cameraId = null, string? viewerId = null, string? reason = null)
     {
         var seesAll = http.User.IsInRole(Roles.Supervisor) || http.User.IsInRole(Roles.ControlRoom) || http.User.IsInRole(Roles.Compliance);
         var viewer = seesAll ? viewerId : http.User.ActorId();
@@ -43,6 +44,7 @@ public static class ListGrants
         }
 
         var found = await query.OrderByDescending(g => g.RequestedAt).Take(500).ToListAsync(cancellationToken);
+        await PersonalDataReads.RecordPolledAsync(session, http, "authorisation", "grants", viewer ?? cameraId, found.Count, reason, now, cancellationToken);
         return TypedResults.Ok(found.Select(g => GrantView.Of(g)));
     }
 }

@@ -21,8 +21,8 @@ public static class FollowFeed
 
     public static RouteHandlerBuilder MapFollowFeed(this RouteGroupBuilder events) =>
         events.MapGet("/stream", Results<ServerSentEventsResult<string>, ValidationProblem> (
-                HttpContext http, IDocumentStore store, FeedSignal signal, CancellationToken cancellationToken,
-                string? types = null, string? command = null, string? operationId = null, string? incidentRef = null, long? after = null) =>
+                HttpContext http, IDocumentStore store, FeedSignal signal, TimeProvider time, CancellationToken cancellationToken,
+                string? types = null, string? command = null, string? operationId = null, string? incidentRef = null, long? after = null, string? reason = null) =>
             {
                 var errors = new Dictionary<string, string[]>();
                 var wanted = (types ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -57,7 +57,8 @@ public static class FollowFeed
                 }
 
                 var filter = new FeedFilter(wanted, command, operationId, incidentRef);
-                return TypedResults.ServerSentEvents(FollowAsync(store, signal, filter, from, cancellationToken));
+                return TypedResults.ServerSentEvents(FollowAsync(store, signal, filter, from, cancellationToken)
+                    .RecordedAsync(store, http, "integration", "event-feed", reason, time, cancellationToken));
             })
             .RequireRoles(Roles.Cad, Roles.ControlRoom, Roles.Admin)
             .WithName("FollowIntegrationFeed")

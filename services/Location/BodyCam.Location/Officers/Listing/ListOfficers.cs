@@ -3,24 +3,28 @@ using BodyCam.Location.Map;
 using BodyCam.Location.Operations;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
+using BodyCam.ServiceDefaults.Security;
+using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BodyCam.Location.Officers.Listing;
 
 /// <summary>
 /// <c>GET /api/location/officers?bbox=minLon,minLat,maxLon,maxLat&amp;recording=&amp;operationId=</c>:
-/// every officer with a camera on the live map, as a GeoJSON FeatureCollection of Points.
+/// every officer with a camera on the live map, as a GeoJSON FeatureCollection of Points. Consoles
+/// poll it, so it is on the record once per reader and query each quarter hour (a session of reading).
 /// </summary>
 public static class ListOfficers
 {
     public static RouteHandlerBuilder MapListOfficers(this RouteGroupBuilder officers) =>
-        officers.MapGet("/", Handle)
+        officers.MapGet("/", HandleAsync)
             .RequireRoles(MapReaders.Roles)
             .WithName("ListOfficers")
             .WithSummary("Officers on the live map, filtered by box, recording state and operation.");
 
-    private static Results<Ok<OfficerFeatureCollection>, ValidationProblem, ProblemHttpResult> Handle(
-        LiveMap map, OperationAreas areas, string? bbox = null, bool? recording = null, string? operationId = null)
+    private static async Task<Results<Ok<OfficerFeatureCollection>, ValidationProblem, ProblemHttpResult>> HandleAsync(
+        LiveMap map, OperationAreas areas, HttpContext http, IDocumentSession session, TimeProvider time, CancellationToken cancellationToken,
+        string? bbox = null, bool? recording = null, string? operationId = null, string? reason = null)
     {
         (double MinLon, double MinLat, double MaxLon, double MaxLat)? box = null;
         if (bbox is not null)
@@ -48,7 +52,8 @@ public static class ListOfficers
             (recording is null || e.Recording == recording)
             && (area is null || OperationAreas.Contains(area, e.Lat!.Value, e.Lon!.Value));
 
-        var entries = box is { } b ? map.InBox(b.MinLon, b.MinLat, b.MaxLon, b.MaxLat, Include) : map.OnMap(Include);
+        var entries = (box is { } b ? map.InBox(b.MinLon, b.MinLat, b.MaxLon, b.MaxLat, Include) : map.OnMap(Include)).ToList();
+        await PersonalDataReads.RecordPolledAsync(session, http, "location", "live-map", operationId, entries.Count, reason, time.GetUtcNow(), cancellationToken);
         return TypedResults.Ok(new OfficerFeatureCollection([.. entries.OrderBy(e => e.OfficerId, StringComparer.Ordinal).Select(OfficerFeature.Of)]));
     }
 

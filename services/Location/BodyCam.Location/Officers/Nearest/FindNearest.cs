@@ -1,13 +1,16 @@
 using BodyCam.Location.Map;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
+using BodyCam.ServiceDefaults.Security;
+using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BodyCam.Location.Officers.Nearest;
 
 /// <summary>
 /// <c>GET /api/location/officers/nearest?lat=&amp;lon=&amp;count=&amp;recording=</c>: the officers
-/// nearest a point by great-circle distance, nearest first.
+/// nearest a point by great-circle distance, nearest first; on the record once per reader and query
+/// each quarter hour.
 /// </summary>
 public static class FindNearest
 {
@@ -15,12 +18,14 @@ public static class FindNearest
     public const int MaxCount = 100;
 
     public static RouteHandlerBuilder MapFindNearest(this RouteGroupBuilder officers) =>
-        officers.MapGet("/nearest", Handle)
+        officers.MapGet("/nearest", HandleAsync)
             .RequireRoles(MapReaders.Roles)
             .WithName("FindNearestOfficers")
             .WithSummary("The officers nearest a point, nearest first, with their distance in metres.");
 
-    private static Results<Ok<List<NearOfficer>>, ValidationProblem> Handle(LiveMap map, double? lat, double? lon, int? count = null, bool? recording = null)
+    private static async Task<Results<Ok<List<NearOfficer>>, ValidationProblem>> HandleAsync(
+        LiveMap map, HttpContext http, IDocumentSession session, TimeProvider time, CancellationToken cancellationToken,
+        double? lat, double? lon, int? count = null, bool? recording = null, string? reason = null)
     {
         var errors = new Dictionary<string, string[]>();
         if (lat is not { } latitude || !double.IsFinite(latitude) || latitude is < -90 or > 90)
@@ -44,6 +49,7 @@ public static class FindNearest
         }
 
         var nearest = map.Nearest(lat!.Value, lon!.Value, count ?? DefaultCount, recording is null ? null : e => e.Recording == recording);
+        await PersonalDataReads.RecordPolledAsync(session, http, "location", "nearest-officers", null, nearest.Count, reason, time.GetUtcNow(), cancellationToken);
         return TypedResults.Ok(nearest.Select(n => new NearOfficer(
             n.Entry.OfficerId!, n.Entry.CameraId, n.Entry.Callsign, n.Entry.Command, n.Entry.Recording, n.Entry.Live, n.Entry.Viewers,
             n.Entry.BatteryPct, n.Entry.At, n.Entry.Lat!.Value, n.Entry.Lon!.Value, Math.Round(n.DistanceM, 1))).ToList());

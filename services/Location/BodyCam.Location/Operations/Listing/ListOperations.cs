@@ -3,6 +3,8 @@ using BodyCam.Location.Officers;
 using BodyCam.Location.Operations.Opening;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
+using BodyCam.ServiceDefaults.Security;
+using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BodyCam.Location.Operations.Listing;
@@ -24,7 +26,8 @@ public static class ListOperations
                 areas.Find(operationId) is { } found ? TypedResults.Ok(OperationView.Of(found.Operation)) : Problem.NotFound($"No operation '{operationId}'."))
             .RequireRoles(MapReaders.Roles)
             .WithName("GetOperation");
-        operations.MapGet("/{operationId}/officers", Results<Ok<OfficerFeatureCollection>, ProblemHttpResult> (string operationId, OperationAreas areas, LiveMap map) =>
+        operations.MapGet("/{operationId}/officers", async Task<Results<Ok<OfficerFeatureCollection>, ProblemHttpResult>> (
+                string operationId, OperationAreas areas, LiveMap map, HttpContext http, IDocumentSession session, TimeProvider time, CancellationToken cancellationToken, string? reason = null) =>
             {
                 if (areas.Find(operationId) is not { } found)
                 {
@@ -32,7 +35,8 @@ public static class ListOperations
                 }
 
                 var box = found.Area.EnvelopeInternal;
-                var inside = map.InBox(box.MinX, box.MinY, box.MaxX, box.MaxY, e => OperationAreas.Contains(found.Area, e.Lat!.Value, e.Lon!.Value));
+                var inside = map.InBox(box.MinX, box.MinY, box.MaxX, box.MaxY, e => OperationAreas.Contains(found.Area, e.Lat!.Value, e.Lon!.Value)).ToList();
+                await PersonalDataReads.RecordPolledAsync(session, http, "location", "operation-officers", operationId, inside.Count, reason, time.GetUtcNow(), cancellationToken);
                 return TypedResults.Ok(new OfficerFeatureCollection([.. inside.Select(OfficerFeature.Of)]));
             })
             .RequireRoles(MapReaders.Roles)
