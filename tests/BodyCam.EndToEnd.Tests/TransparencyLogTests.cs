@@ -73,6 +73,39 @@ public sealed class TransparencyLogTests(BodyCamSystem system)
         }, TimeSpan.FromSeconds(30), "the bundle read on the record");
     }
 
+    [Fact]
+    public async Task A_witness_that_was_away_catches_up_and_cosigns_from_where_it_left_off()
+    {
+        using var compliance = await system.ClientForAsync("compliance1");
+        Assert.True(SignedNote.TryParseVerifierKey(system.WitnessKey, out var witnessKey));
+        await system.RegisterCameraAsync(Api.NewCameraId());
+        var (before, _, _) = await WitnessedCheckpointAsync(compliance, 1);
+
+        // The witness's office is off line; the log goes on, signing checkpoints no one cosigns.
+        await system.Witness.KillAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await system.RegisterCameraAsync(Api.NewCameraId());
+        }
+
+        var alone = await Eventually.Async(async () =>
+        {
+            var note = await compliance.GetStringAsync("api/audit/checkpoint");
+            return SignedNote.TryParse(note, out var body, out var signatures) && SignedNote.TryReadCheckpoint(body, out _, out var size, out _)
+                && size > before + 3 && !signatures.Any(s => SignedNote.Verifies(body, s, witnessKey)) ? (object)size : null;
+        }, TimeSpan.FromSeconds(30), "a checkpoint signed while the witness is away");
+        var unwitnessed = await compliance.GetFromJsonAsync<JsonElement>("api/audit/verify");
+        Assert.False(unwitnessed.GetProperty("witnessQuorum").GetBoolean(), unwitnessed.GetRawText());
+
+        // Back, it is sent a consistency proof from the tree it last cosigned, and cosigns the new head
+        // even if nothing new happens (the log signs its head again while the quorum is missing).
+        await system.RestartWitnessAsync();
+        var (after, _, _) = await WitnessedCheckpointAsync(compliance, (long)alone, TimeSpan.FromSeconds(90));
+        Assert.True(after >= (long)alone);
+        var verified = await compliance.GetFromJsonAsync<JsonElement>("api/audit/verify");
+        Assert.True(verified.GetProperty("ok").GetBoolean() && verified.GetProperty("witnessQuorum").GetBoolean(), verified.GetRawText());
+    }
+
     [Theory]
     [InlineData("api/audit/tile/0/abc", HttpStatusCode.NotFound)]
     [InlineData("api/audit/tile/0/x000/000", HttpStatusCode.NotFound)]
@@ -111,7 +144,7 @@ public sealed class TransparencyLogTests(BodyCamSystem system)
     }
 
     /// <summary>Waits for a checkpoint of at least <paramref name="atLeast"/> entries, signed by the log and cosigned by the witness; its size, root and note.</summary>
-    private async Task<(long Size, byte[] Root, string Note)> WitnessedCheckpointAsync(HttpClient compliance, long atLeast)
+    private async Task<(long Size, byte[] Root, string Note)> WitnessedCheckpointAsync(HttpClient compliance, long atLeast, TimeSpan? within = null)
     {
         Assert.True(SignedNote.TryParseVerifierKey(system.LogKey, out var logKey));
         Assert.True(SignedNote.TryParseVerifierKey(system.WitnessKey, out var witnessKey));
@@ -130,7 +163,7 @@ public sealed class TransparencyLogTests(BodyCamSystem system)
             Assert.Equal(BodyCamSystem.LogOrigin, origin);
             Assert.Contains(signatures, s => SignedNote.Verifies(body, s, logKey));
             return size >= atLeast && signatures.Any(s => SignedNote.Verifies(body, s, witnessKey)) ? Tuple.Create(size, root, note) : null;
-        }, TimeSpan.FromSeconds(30), $"a checkpoint of {atLeast} entries or more, cosigned by the witness");
+        }, within ?? TimeSpan.FromSeconds(30), $"a checkpoint of {atLeast} entries or more, cosigned by the witness");
         return (found.Item1, found.Item2, found.Item3);
     }
 

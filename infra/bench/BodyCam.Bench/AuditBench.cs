@@ -29,7 +29,12 @@ public static partial class AuditBench
         var headBefore = (await http.GetFromJsonAsync<JsonElement>("api/audit/verify?from=1&to=1")).GetProperty("head").GetInt64();
         var entries = (int)Math.Max(MinimumAppend, chainSize - headBefore);
         Console.WriteLine($"Audit: {entries:N0} events through RabbitMQ into the chain (it holds {headBefore:N0}; measured at {chainSize:N0} or more), then verify, rebuild and queries");
-        var bus = Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host(new Uri(rabbitMq)));
+        var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
+        {
+            cfg.Host(new Uri(rabbitMq));
+            // As the services publish: no exchange for the contracts' common interface (the bench's user may not declare it).
+            cfg.Publish<BodyCam.Contracts.IIntegrationEvent>(p => p.Exclude = true);
+        });
         await bus.StartAsync();
         var cameras = Enumerable.Range(0, 1000).Select(i => $"bench-audit-{i}").ToArray();
         var published = 0;
