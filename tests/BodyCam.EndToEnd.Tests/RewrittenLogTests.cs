@@ -53,6 +53,7 @@ public sealed class RewrittenLogTests : IAsyncLifetime
 
         // The insider stops audit, and rewrites who registered the camera, and everything that depends on it.
         await _system.Service("audit").KillAsync();
+        witnessed = await WitnessedSizeAsync();   // it may have cosigned a little more before audit stopped
         await RewriteAsync(target);
         await _system.RestartAsync("audit");
 
