@@ -107,8 +107,18 @@ public sealed class TreeTiles(IDocumentStore store, ILogger<TreeTiles> log)
     }
 
     /// <summary>The first <paramref name="width"/> hashes of tile (<paramref name="level"/>, <paramref name="index"/>), computed from below: leaf hashes of entries at level 0, roots of full tiles above.</summary>
+    /// <remarks>
+    /// What is computed is kept: the roots of full tiles (32 bytes each, never changing), and the last
+    /// partial tiles asked for (a tile of a given width never changes either). A checkpoint each second
+    /// and proofs at the head then read a handful of rows, not hundreds of tiles.
+    /// </remarks>
     public async Task<byte[]> LowerHashesAsync(int level, long index, int width, CancellationToken cancellationToken)
     {
+        if (_partials.TryGetValue((level, index, width), out var known))
+        {
+            return known;
+        }
+
         var hashes = new byte[width * Merkle.HashSize];
         if (level == 0)
         {
@@ -118,20 +128,39 @@ public sealed class TreeTiles(IDocumentStore store, ILogger<TreeTiles> log)
             {
                 leaves[i].CopyTo(hashes, i * Merkle.HashSize);
             }
-
-            return hashes;
         }
-
-        var below = await ReadAsync(level - 1, index * Tiles.Width, index * Tiles.Width + width - 1, cancellationToken);
-        for (var i = 0; i < width; i++)
+        else
         {
-            var tile = below.GetValueOrDefault(index * Tiles.Width + i)
-                ?? throw new TreeBrokenException($"Tile {level - 1}/{index * Tiles.Width + i} is missing from the tree.");
-            Tiles.PerfectRoot(tile).CopyTo(hashes, i * Merkle.HashSize);
+            var firstBelow = index * Tiles.Width;
+            var missing = Enumerable.Range(0, width).Where(i => !_roots.ContainsKey((level - 1, firstBelow + i))).ToList();
+            if (missing.Count > 0)
+            {
+                var below = await ReadAsync(level - 1, firstBelow + missing[0], firstBelow + missing[^1], cancellationToken);
+                foreach (var i in missing)
+                {
+                    var tile = below.GetValueOrDefault(firstBelow + i)
+                        ?? throw new TreeBrokenException($"Tile {level - 1}/{firstBelow + i} is missing from the tree.");
+                    _roots[(level - 1, firstBelow + i)] = Tiles.PerfectRoot(tile);
+                }
+            }
+
+            for (var i = 0; i < width; i++)
+            {
+                _roots[(level - 1, firstBelow + i)].CopyTo(hashes, i * Merkle.HashSize);
+            }
         }
 
+        if (_partials.Count >= 256)
+        {
+            _partials.Clear();
+        }
+
+        _partials[(level, index, width)] = hashes;
         return hashes;
     }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int Level, long Index), byte[]> _roots = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int Level, long Index, int Width), byte[]> _partials = new();
 }
 
 /// <summary>The tree is not what its entries make: a tile or entry is missing or differs.</summary>
