@@ -90,7 +90,7 @@ public static partial class AuditBench
         {
             ("audit inclusion proof p95", () => $"api/audit/proofs/inclusion?seq={proofRandom.NextInt64(1, treeSize + 1)}&treeSize={treeSize}"),
             ("audit consistency proof p95", () => $"api/audit/proofs/consistency?from={proofRandom.NextInt64(1, treeSize + 1)}&to={treeSize}"),
-            ("audit tile fetch p95", () => $"api/audit/tile/0/{TileIndex(proofRandom.NextInt64(0, treeSize / 256))}"),
+            ("audit tile fetch p95", () => $"api/audit/tile/0/{BodyCam.Audit.Tree.Tiles.IndexPath(proofRandom.NextInt64(0, treeSize / 256))}"),
         })
         {
             var times = new List<double>();
@@ -165,20 +165,6 @@ public static partial class AuditBench
 
         report.Add(new Figure("audit query p95", Report.Percentile(latencies, 95), "ms",
             $"300 queries of 100 entries, one at a time, straight to audit: p95 by camera {Report.Percentile(byKind[0], 95):0.0} ms, by type after a random seq {Report.Percentile(byKind[1], 95):0.0} ms, by viewer over a day {Report.Percentile(byKind[2], 95):0.0} ms (p50 of all {Report.Percentile(latencies, 50):0.0} ms); " + conditions, "under 50 ms"));
-    }
-
-    /// <summary>A tile index as tlog-tiles writes it in a path (x001/x234/067).</summary>
-    private static string TileIndex(long index)
-    {
-        var groups = new List<string>();
-        do
-        {
-            groups.Insert(0, (index % 1000).ToString("000", CultureInfo.InvariantCulture));
-            index /= 1000;
-        }
-        while (index > 0);
-
-        return string.Join('/', groups.Select((g, i) => i < groups.Count - 1 ? "x" + g : g));
     }
 
     private static async Task<JsonElement> RebuildAsync(HttpClient http, bool full)

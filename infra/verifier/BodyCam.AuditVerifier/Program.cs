@@ -16,7 +16,7 @@ using BodyCam.AuditVerifier;
 // checks one entry with its inclusion proof and a checkpoint, as /api/audit/events and
 // /api/audit/proofs/inclusion return them. Exit code 0 when intact, 1 when not (the first broken seq
 // is named), 2 on a usage error.
-const string Usage = "usage: bodycam-audit-verify <export.json|export.csv> [--key public.pem] [--log-key VKEY] [--witness-key VKEY]... [--quorum N] [--checkpoint FILE]\n" +
+const string Usage = "usage: bodycam-audit-verify <export.json|export.csv> [--key public.pem] [--log-key VKEY]... [--witness-key VKEY]... [--quorum N] [--checkpoint FILE]\n" +
     "       bodycam-audit-verify entry --entry ENTRY.json --proof PROOF.json --checkpoint FILE --log-key VKEY [--witness-key VKEY]... [--quorum N]";
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
@@ -40,16 +40,20 @@ for (var i = 0; i + 1 < args.Length; i++)
     }
 }
 
-NoteKey? logKey = null;
-if (Option("--log-key") is { } logKeyText)
+// Repeatable: after a rotation of the log's key, the former keys too.
+var logKeys = new List<NoteKey>();
+for (var i = 0; i + 1 < args.Length; i++)
 {
-    if (!SignedNote.TryParseVerifierKey(logKeyText, out var parsed) || parsed.Type != SignedNote.Ed25519Type)
+    if (args[i] == "--log-key")
     {
-        Console.Error.WriteLine($"--log-key {logKeyText} is not a log's Ed25519 key (name+id+base64).");
-        return 2;
-    }
+        if (!SignedNote.TryParseVerifierKey(args[i + 1], out var parsed) || parsed.Type != SignedNote.Ed25519Type)
+        {
+            Console.Error.WriteLine($"--log-key {args[i + 1]} is not a log's Ed25519 key (name+id+base64).");
+            return 2;
+        }
 
-    logKey = parsed;
+        logKeys.Add(parsed);
+    }
 }
 
 var quorum = Option("--quorum") is { } q && int.TryParse(q, out var n) && n >= 0 ? Math.Min(n, witnessKeys.Count) : witnessKeys.Count;
@@ -60,7 +64,7 @@ if (checkpointFile is not null && !File.Exists(checkpointFile))
     return 2;
 }
 
-var trust = new Trust(logKey, witnessKeys, quorum, checkpointFile is null ? null : File.ReadAllText(checkpointFile));
+var trust = new Trust(logKeys, witnessKeys, quorum, checkpointFile is null ? null : File.ReadAllText(checkpointFile));
 if (args[0] == "entry")
 {
     var (entryFile, proofFile) = (Option("--entry"), Option("--proof"));

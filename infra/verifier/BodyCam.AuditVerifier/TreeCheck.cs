@@ -5,7 +5,7 @@ using BodyCam.Audit.Tree;
 namespace BodyCam.AuditVerifier;
 
 /// <summary>What the command line says to trust: the log's key, the witnesses' keys and how many must cosign, and a checkpoint held from before.</summary>
-internal sealed record Trust(NoteKey? LogKey, IReadOnlyList<NoteKey> WitnessKeys, int Quorum, string? CheckpointNote);
+internal sealed record Trust(IReadOnlyList<NoteKey> LogKeys, IReadOnlyList<NoteKey> WitnessKeys, int Quorum, string? CheckpointNote);
 
 /// <summary>
 /// Checks an export's entries against the log's Merkle tree with nothing but the file and the keys:
@@ -19,14 +19,14 @@ internal static class TreeCheck
     public static (bool Ok, string Report) Run(JsonElement tree, IReadOnlyList<Entry> entries, Trust trust)
     {
         var lines = new List<string>();
-        var exportKey = SignedNote.TryParseVerifierKey(tree.GetProperty("logKey").GetString(), out var k) ? k : (NoteKey?)null;
-        var logKey = trust.LogKey ?? exportKey;
-        if (logKey is not { } key)
+        IReadOnlyList<NoteKey> key = trust.LogKeys.Count > 0 ? trust.LogKeys
+            : SignedNote.TryParseVerifierKey(tree.GetProperty("logKey").GetString(), out var k) ? [k] : [];
+        if (key.Count == 0)
         {
             return (false, "the export names no log key, and none was given (--log-key)");
         }
 
-        if (trust.LogKey is null)
+        if (trust.LogKeys.Count == 0)
         {
             lines.Add("Log key taken from the export itself: give --log-key to check against the key you trust.");
         }
@@ -138,7 +138,8 @@ internal static class TreeCheck
     /// <summary>Checks one entry alone: its leaf, its inclusion proof, a checkpoint signed by the log and cosigned by the quorum.</summary>
     public static (bool Ok, string Report) OneEntry(JsonElement entry, JsonElement proof, string note, Trust trust)
     {
-        if (trust.LogKey is not { } key)
+        var key = trust.LogKeys;
+        if (key.Count == 0)
         {
             return (false, "give the log's key (--log-key)");
         }
@@ -170,7 +171,7 @@ internal static class TreeCheck
             : (false, $"entry {seq} as given is not in the checkpoint's tree of {size}: its content was changed, or the proof is not its");
     }
 
-    private static bool Checkpoint(string? note, NoteKey key, out long size, out byte[] root, out string body, out List<NoteSignature> signatures, out string problem)
+    private static bool Checkpoint(string? note, IReadOnlyList<NoteKey> keys, out long size, out byte[] root, out string body, out List<NoteSignature> signatures, out string problem)
     {
         (size, root, problem) = (0, [], "");
         if (!SignedNote.TryParse(note, out body, out signatures) || !SignedNote.TryReadCheckpoint(body, out var origin, out size, out root))
@@ -179,10 +180,10 @@ internal static class TreeCheck
             return false;
         }
 
-        var b = body;
-        if (origin != key.Name || !signatures.Any(s => SignedNote.Verifies(b, s, key)))
+        var (b, o) = (body, origin);
+        if (!signatures.Any(s => keys.Any(k => k.Name == o && SignedNote.Verifies(b, s, k))))
         {
-            problem = $"is not signed by the log's key ({key.Name})";
+            problem = $"is not signed by the log's key ({string.Join(", ", keys.Select(k => k.Name).Distinct())})";
             return false;
         }
 

@@ -38,6 +38,16 @@ public sealed class CheckpointSigner(IDocumentStore store, LogTree tree, Witness
     /// <summary>The log's public key as signed-note verifiers take it (<c>name+id+base64</c>).</summary>
     public NoteKey LogKey => _log.Verifier(SignedNote.Ed25519Type);
 
+    /// <summary>
+    /// Every key the log's checkpoints may be signed with: the current one, and those it was rotated
+    /// from (<c>Audit:FormerLogKeys</c>, verifier keys), so checkpoints signed before a rotation still verify.
+    /// </summary>
+    public IReadOnlyList<NoteKey> LogKeys => [LogKey, .. _formerLogKeys];
+
+    private readonly IReadOnlyList<NoteKey> _formerLogKeys = [.. configuration.GetSection("Audit:FormerLogKeys").GetChildren()
+        .Select(c => SignedNote.TryParseVerifierKey(c.Value, out var key) && key.Type == SignedNote.Ed25519Type
+            ? key : throw new InvalidOperationException($"Audit:FormerLogKeys:{c.Key} is not a log's Ed25519 verifier key (name+id+base64)."))];
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, time);
@@ -79,6 +89,12 @@ public sealed class CheckpointSigner(IDocumentStore store, LogTree tree, Witness
         var size = state.Version;
         var last = await LatestAsync(session, cancellationToken);
         var now = time.GetUtcNow();
+        if (last is not null && last.Id > size && last.Root is not null)
+        {
+            // Entries a checkpoint covered are gone: never sign a smaller tree; say so every second.
+            throw new TreeBrokenException($"Checkpoint {last.Number} signed a tree of {last.Id} entries and the chain now has {size}: entries were removed.");
+        }
+
         if (last is not null && (last.Id > size || (last.Id == size && (witnesses.Quorum(last.Note) || now - last.At < Resign))))
         {
             return;

@@ -154,7 +154,7 @@ public sealed class TreeVerifier(IDocumentStore store, LogTree tree, TreeTiles t
                 var problem =
                     previous is { } p && version != p + 1 ? $"checkpoint {p + 1} is missing before checkpoint {version}"
                     : checkpoint!.Number != version ? $"checkpoint {version} says it is number {checkpoint.Number}"
-                    : !SignedNote.TryParse(checkpoint.Note, out var body, out var signatures) || !signatures.Any(s => SignedNote.Verifies(body, s, _verifier.Signer.LogKey))
+                    : !SignedNote.TryParse(checkpoint.Note, out var body, out var signatures) || !signatures.Any(s => _verifier.Signer.LogKeys.Any(k => SignedNote.Verifies(body, s, k)))
                         ? $"checkpoint {version} is not signed by the log's key"
                     : !SignedNote.TryReadCheckpoint(body, out var origin, out var size, out var root) || origin != _verifier.Signer.Origin || size != checkpoint.Id
                         ? $"checkpoint {version}'s note does not say what the checkpoint does"
