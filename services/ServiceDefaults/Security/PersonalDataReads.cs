@@ -26,7 +26,8 @@ public static class PersonalDataReads
     /// </summary>
     public static async Task RecordPolledAsync(IDocumentSession session, HttpContext http, string service, string what, string? subjectId, int items, string? reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var read = (http.User.ActorId(), what, http.Request.QueryString.Value ?? "", reason);
+        // The query string as sent carries the reason too.
+        var read = (http.User.ActorId(), what, http.Request.QueryString.Value ?? "");
         if (PolledReads.Due(read, now))
         {
             Record(session, http, service, what, subjectId, items, reason, now);
@@ -88,14 +89,14 @@ public static class PolledReads
 {
     public static readonly TimeSpan Session = TimeSpan.FromMinutes(15);
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Actor, string What, string Query, string? Reason), DateTimeOffset> Sessions = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Actor, string What, string Query), DateTimeOffset> Sessions = new();
 
     /// <summary>True when this read starts a new session and is to be recorded; repeats within one are not.</summary>
-    public static bool Due((string Actor, string What, string Query, string? Reason) read, DateTimeOffset now) =>
+    public static bool Due((string Actor, string What, string Query) read, DateTimeOffset now) =>
         !Sessions.TryGetValue(read, out var at) || now - at >= Session;
 
     /// <summary>The read was recorded (only then does a session start: a failed record is tried again next time).</summary>
-    public static void Recorded((string Actor, string What, string Query, string? Reason) read, DateTimeOffset now)
+    public static void Recorded((string Actor, string What, string Query) read, DateTimeOffset now)
     {
         Sessions[read] = now;
         if (Sessions.Count > 10_000)

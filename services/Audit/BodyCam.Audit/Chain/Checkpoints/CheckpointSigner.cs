@@ -87,7 +87,9 @@ public sealed class CheckpointSigner(IDocumentStore store, LogTree tree, Witness
         }
 
         var size = state.Version;
-        var last = await LatestAsync(session, cancellationToken);
+        // The newest on the checkpoints' stream, or the newest signed before it existed (no root: nothing to extend).
+        var last = await CheckpointStream.LatestAsync(session, cancellationToken)
+            ?? await session.Query<Checkpoint>().OrderByDescending(c => c.Id).FirstOrDefaultAsync(cancellationToken);
         var now = time.GetUtcNow();
         if (last is not null && last.Id > size && last.Root is not null)
         {
@@ -135,22 +137,6 @@ public sealed class CheckpointSigner(IDocumentStore store, LogTree tree, Witness
 
         session.Store(checkpoint);
         await session.SaveChangesAsync(cancellationToken);
-    }
-
-    /// <summary>The newest checkpoint on the checkpoints' stream, or the newest signed before it existed (no root: nothing to extend).</summary>
-    private static async Task<Checkpoint?> LatestAsync(IDocumentSession session, CancellationToken cancellationToken)
-    {
-        var state = await session.Events.FetchStreamStateAsync(StreamKey, cancellationToken);
-        if (state is { Version: > 0 })
-        {
-            var events = await session.Events.FetchStreamAsync(StreamKey, state.Version, fromVersion: state.Version, token: cancellationToken);
-            if (events.Select(e => e.Data).OfType<CheckpointSigned>().LastOrDefault() is { } signed)
-            {
-                return signed.Checkpoint;
-            }
-        }
-
-        return await session.Query<Checkpoint>().OrderByDescending(c => c.Id).FirstOrDefaultAsync(cancellationToken);
     }
 
     public override void Dispose()

@@ -40,4 +40,17 @@ public static class CheckpointStream
 
         return found;
     }
+
+    /// <summary>The newest checkpoint on the checkpoints' stream.</summary>
+    public static async Task<Checkpoint?> LatestAsync(IQuerySession session, CancellationToken cancellationToken)
+    {
+        var state = await session.Events.FetchStreamStateAsync(CheckpointSigner.StreamKey, cancellationToken);
+        if (state is not { Version: > 0 })
+        {
+            return null;
+        }
+
+        var events = await session.Events.FetchStreamAsync(CheckpointSigner.StreamKey, state.Version, fromVersion: state.Version, token: cancellationToken);
+        return events.Select(e => e.Data).OfType<CheckpointSigned>().LastOrDefault()?.Checkpoint;
+    }
 }

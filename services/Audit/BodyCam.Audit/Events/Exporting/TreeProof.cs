@@ -22,11 +22,11 @@ public sealed record TreeProof(string Origin, string LogKey, long PrefixSize, IR
     /// <summary>The proof for entries <paramref name="first"/>..<paramref name="last"/>; null when no checkpoint of the tree covers them yet.</summary>
     public static async Task<TreeProof?> ForAsync(IQuerySession session, CheckpointSigner signer, LogTree tree, long first, long last, CancellationToken cancellationToken)
     {
-        var newest = await ServeCheckpoint.LatestAsync(session, cancellationToken);
+        var newest = await CheckpointStream.LatestAsync(session, cancellationToken);
         if (newest is null || newest.Id < last)
         {
             await signer.SignHeadAsync(cancellationToken);
-            newest = await ServeCheckpoint.LatestAsync(session, cancellationToken);
+            newest = await CheckpointStream.LatestAsync(session, cancellationToken);
         }
 
         if (newest?.Note is null || newest.Id < last || last < first)

@@ -15,7 +15,7 @@ public static class ServeCheckpoint
     public static RouteHandlerBuilder MapServeCheckpoint(this RouteGroupBuilder audit) =>
         audit.MapGet("/checkpoint", async (HttpContext http, IQuerySession session, CancellationToken cancellationToken) =>
             {
-                var latest = await LatestAsync(session, cancellationToken);
+                var latest = await CheckpointStream.LatestAsync(session, cancellationToken);
                 if (latest?.Note is not { } note)
                 {
                     return (IResult)Problem.NotFound("No checkpoint of the tree is signed yet: the record is empty or the signer has not run.");
@@ -27,17 +27,4 @@ public static class ServeCheckpoint
             .RequireRoles(Roles.Compliance, Roles.Admin)
             .WithName("GetAuditCheckpoint")
             .WithSummary("The newest signed checkpoint of the audit log's Merkle tree, with witness cosignatures (C2SP signed note).");
-
-    /// <summary>The newest checkpoint on the checkpoints' stream.</summary>
-    public static async Task<Checkpoint?> LatestAsync(IQuerySession session, CancellationToken cancellationToken)
-    {
-        var state = await session.Events.FetchStreamStateAsync(CheckpointSigner.StreamKey, cancellationToken);
-        if (state is not { Version: > 0 })
-        {
-            return null;
-        }
-
-        var events = await session.Events.FetchStreamAsync(CheckpointSigner.StreamKey, state.Version, fromVersion: state.Version, token: cancellationToken);
-        return events.Select(e => e.Data).OfType<CheckpointSigned>().LastOrDefault()?.Checkpoint;
-    }
 }

@@ -1,3 +1,4 @@
+using BodyCam.Audit.Chain.Checkpoints;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
@@ -35,7 +36,7 @@ public static class ServeProofs
         LogTree tree, IQuerySession session, CancellationToken cancellationToken, long? seq = null, long? treeSize = null)
     {
         var size = await tree.SizeAsync(cancellationToken);
-        var at = treeSize ?? (await ServeCheckpoint.LatestAsync(session, cancellationToken))?.Id ?? size;
+        var at = treeSize ?? (await CheckpointStream.LatestAsync(session, cancellationToken))?.Id ?? size;
         if (seq is not { } s || s < 1)
         {
             return Problem.Invalid("seq", "seq is an entry's sequence number, 1 or more.");
@@ -56,7 +57,7 @@ public static class ServeProofs
         LogTree tree, IQuerySession session, CancellationToken cancellationToken, long? from = null, long? to = null)
     {
         var size = await tree.SizeAsync(cancellationToken);
-        var end = to ?? (await ServeCheckpoint.LatestAsync(session, cancellationToken))?.Id ?? size;
+        var end = to ?? (await CheckpointStream.LatestAsync(session, cancellationToken))?.Id ?? size;
         if (from is not { } start || start < 1)
         {
             return Problem.Invalid("from", "from is a tree size, 1 or more.");
