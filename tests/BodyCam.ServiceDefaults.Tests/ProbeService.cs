@@ -98,6 +98,8 @@ internal sealed class ProbeService : IAsyncDisposable
     {
         var builder = WebApplication.CreateBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // These tests cut PostgreSQL on purpose: the projection daemon's complaints about it are expected noise.
+        builder.Logging.AddFilter("Marten", LogLevel.Critical).AddFilter("JasperFx", LogLevel.Critical);
         var config = new Dictionary<string, string?>
         {
             ["BodyCam:Service"] = "ingest",
