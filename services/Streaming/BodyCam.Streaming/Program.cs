@@ -3,6 +3,7 @@ using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.EventStore;
 using BodyCam.ServiceDefaults.Messaging;
 using BodyCam.ServiceDefaults.Security;
+using BodyCam.Streaming;
 using BodyCam.Streaming.Cameras;
 using BodyCam.Streaming.Grants;
 using BodyCam.Streaming.Listing;
@@ -14,6 +15,7 @@ using BodyCam.Streaming.Viewing.Hls;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("streaming");
+builder.AddRelayTransport();
 builder.AddRefusalAudit();
 builder.AddEventStore("streaming");
 builder.Services.AddSingleton<CameraBook>();

@@ -1,4 +1,5 @@
 using BodyCam.Streaming.Media;
+using CsCheck;
 using Xunit;
 
 namespace BodyCam.Streaming.Tests.Media;
@@ -13,8 +14,38 @@ public sealed class FragmentPoolTests
 
         pool.Return(first);
 
-        Assert.Same(first, pool.Rent(40_000));
-        Assert.Equal(65_536, first.Length);
+        Assert.Same(first, pool.Rent(52_000));
+        // A quarter step above 32 KiB: 56 KiB, not the 64 a power of two would take.
+        Assert.Equal(57_344, first.Length);
+    }
+
+    [Fact]
+    public void A_kept_buffer_up_to_twice_the_size_is_reused_before_a_new_one_is_made()
+    {
+        var pool = new BoundedBufferPool(16 * 1024 * 1024, retainBytes: 1024 * 1024);
+        var keyframe = pool.Rent(100_000);
+        pool.Return(keyframe);
+
+        Assert.NotSame(keyframe, pool.Rent(40_000));   // more than twice the size: kept for a larger fragment
+        Assert.Same(keyframe, pool.Rent(60_000));
+    }
+
+    [Fact]
+    public void Every_size_gets_a_buffer_at_most_a_quarter_larger_and_each_class_is_its_own()
+    {
+        var largest = 16 * 1024 * 1024;
+        Gen.Int[1, largest].Sample(length =>
+        {
+            var size = BoundedBufferPool.SizeOf(BoundedBufferPool.BucketOf(length));
+            Assert.InRange(size, length, Math.Max(4096, length + (length / 4) + 1));
+            Assert.Equal(BoundedBufferPool.BucketOf(length), BoundedBufferPool.BucketOf(size));
+        }, iter: 20_000);
+
+        for (var bucket = 0; bucket <= BoundedBufferPool.BucketOf(largest); bucket++)
+        {
+            Assert.Equal(bucket, BoundedBufferPool.BucketOf(BoundedBufferPool.SizeOf(bucket)));
+            Assert.Equal(bucket + 1, BoundedBufferPool.BucketOf(BoundedBufferPool.SizeOf(bucket) + 1));
+        }
     }
 
     [Fact]

@@ -31,6 +31,35 @@ public sealed class PushReaderTests
 
     [Theory]
     [MemberData(nameof(Valid))]
+    public async Task Each_fragment_is_also_one_whole_websocket_binary_message_carrying_its_bytes(string file)
+    {
+        var body = Push.Corpus(file);
+        var push = new PushReader(new PieceReader(body, _ => body.Length), 16 * 1024 * 1024);
+        var init = await push.ReadInitAsync(CancellationToken.None);
+        var timeline = new Timeline();
+        var count = 0;
+
+        while (await push.ReadFragmentAsync(init, timeline, CancellationToken.None) is { } fragment)
+        {
+            var message = fragment.Message.ToArray();
+            Assert.Equal(0x82, message[0]);   // FIN, binary
+            var (length, header) = message[1] switch
+            {
+                126 => (BinaryPrimitives.ReadUInt16BigEndian(message.AsSpan(2)), 4),
+                127 => ((int)BinaryPrimitives.ReadUInt64BigEndian(message.AsSpan(2)), 10),
+                var small => (small, 2),
+            };
+            Assert.Equal(fragment.Length, length);
+            Assert.True(message.AsSpan(header).SequenceEqual(fragment.Bytes.Span));
+            fragment.Release();
+            count++;
+        }
+
+        Assert.True(count >= 3, $"{count} fragments");
+    }
+
+    [Theory]
+    [MemberData(nameof(Valid))]
     public async Task A_push_split_in_two_at_any_byte_reads_the_same_fragments(string file)
     {
         var body = Push.Corpus(file);

@@ -10,6 +10,13 @@ namespace BodyCam.Streaming.Live;
 /// </summary>
 public sealed class LiveStream
 {
+    /// <summary>
+    /// Segments kept: the fewest LL-HLS allows (a segment may leave the playlist only while what is
+    /// left still spans three target durations, RFC 8216bis 6.2.2). Four seconds of a camera with a
+    /// keyframe a second, and most of the relay's memory: 50 cameras at 2 Mbit/s hold about 50 MB.
+    /// </summary>
+    public const int DefaultWindowSegments = 4;
+
     private readonly object _gate = new();
     private readonly List<Segment> _segments = [];
     private readonly int _windowSegments;
@@ -75,6 +82,7 @@ public sealed class LiveStream
     public void Publish(Fragment fragment)
     {
         TaskCompletionSource? published;
+        WebSocketViewer[] viewers;
         lock (_gate)
         {
             if (Ended || (_segments.Count == 0 && !fragment.StartsWithKeyframe))
@@ -110,7 +118,8 @@ public sealed class LiveStream
             segment.Duration += fragment.Duration;
             _longestPart = TimeSpan.FromTicks(Math.Max(_longestPart.Ticks, fragment.Duration.Ticks));
 
-            foreach (var viewer in _viewers)
+            viewers = _viewers;
+            foreach (var viewer in viewers)
             {
                 if (fragment.TryRetain() && !viewer.Offer(fragment))
                 {
@@ -129,6 +138,12 @@ public sealed class LiveStream
                 _published = NewSignal();
                 _awaited = false;
             }
+        }
+
+        // Outside the lock: each waiting viewer's sender writes this fragment to its socket now.
+        foreach (var viewer in viewers)
+        {
+            viewer.Wake();
         }
 
         published?.TrySetResult();
@@ -160,8 +175,10 @@ public sealed class LiveStream
             }
 
             _viewers = [.. _viewers, viewer];
-            return true;
         }
+
+        viewer.Wake();
+        return true;
     }
 
     public void Leave(WebSocketViewer viewer)

@@ -17,6 +17,7 @@ public sealed class LiveStreams(LiveRecords records, GrantBook grants, CameraBoo
     private readonly ConcurrentDictionary<string, ViewerSession> _sessions = new();
     private readonly ConcurrentDictionary<string, HlsViewer> _hls = new();
     private readonly ConcurrentDictionary<string, HlsViewer> _hlsByKey = new();
+    private bool _wasLive;
 
     public LiveStream? Find(string cameraId) =>
         _streams.TryGetValue(cameraId, out var stream) && !stream.Ended ? stream : null;
@@ -141,11 +142,17 @@ public sealed class LiveStreams(LiveRecords records, GrantBook grants, CameraBoo
             }
         }
 
-        if (_streams.IsEmpty && _pushing.IsEmpty)
+        var live = !_streams.IsEmpty || !_pushing.IsEmpty;
+        if (!live && _wasLive)
         {
-            // Nothing live: the buffers kept for reuse go back to the collector.
+            // The last camera has gone: the buffers kept for reuse go back to the collector, and the
+            // collector gives the memory back to the machine now rather than at some later collection
+            // (the windows were long-lived, so they sit in the oldest generation). Once per idle spell.
             FragmentPool.Buffers.Trim();
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         }
+
+        _wasLive = live;
 
         foreach (var stream in _streams.Values)
         {

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using BodyCam.Streaming.Media;
 
 namespace BodyCam.Streaming.Live;
@@ -98,7 +97,7 @@ public abstract class ViewerSession(ViewerPass pass, string clientAddress, DateT
 /// </summary>
 public sealed class WebSocketViewer : ViewerSession
 {
-    private readonly Channel<Fragment> _queue;
+    private readonly FragmentQueue _queue;
     private readonly int _maxQueuedBytes;
     private long _queuedBytes;
 
@@ -106,24 +105,23 @@ public sealed class WebSocketViewer : ViewerSession
         : base(pass, clientAddress, startedAt)
     {
         _maxQueuedBytes = maxQueuedBytes;
-        _queue = Channel.CreateBounded<Fragment>(new BoundedChannelOptions(maxQueuedFragments)
-        {
-            // The sender reads, and ending drains what is left: two readers.
-            SingleReader = false,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _queue = new FragmentQueue(maxQueuedFragments);
     }
 
     public override string Transport => "websocket";
 
-    public ChannelReader<Fragment> Queue => _queue.Reader;
+    /// <summary>What the sender reads: it waits on the queue and takes fragments off it.</summary>
+    public FragmentQueue Queue => _queue;
 
-    /// <summary>Queues a fragment (the caller's reference passes to the queue); false when the viewer is too far behind.</summary>
+    /// <summary>
+    /// Queues a fragment (the caller's reference passes to the queue); false when the viewer is too
+    /// far behind. The caller calls <see cref="Wake"/> once it holds no lock.
+    /// </summary>
     public bool Offer(Fragment fragment)
     {
         if (EndReason is null
             && Interlocked.Read(ref _queuedBytes) + fragment.Length <= _maxQueuedBytes
-            && _queue.Writer.TryWrite(fragment))
+            && _queue.TryWrite(fragment))
         {
             Interlocked.Add(ref _queuedBytes, fragment.Length);
             return true;
@@ -132,6 +130,9 @@ public sealed class WebSocketViewer : ViewerSession
         fragment.Release();
         return false;
     }
+
+    /// <summary>Lets the sender go on with what was offered (on this thread, when it was waiting).</summary>
+    public void Wake() => _queue.Wake();
 
     /// <summary>Called by the sender once a fragment taken from the queue is written.</summary>
     public void Sent(Fragment fragment)
@@ -143,9 +144,9 @@ public sealed class WebSocketViewer : ViewerSession
 
     protected override void OnEnding()
     {
-        _queue.Writer.TryComplete();
+        _queue.Complete();
         // What the sender will not send goes back to the pool now.
-        while (_queue.Reader.TryRead(out var left))
+        while (_queue.TryRead(out var left))
         {
             Interlocked.Add(ref _queuedBytes, -left.Length);
             left.Release();

@@ -2,23 +2,31 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Numerics;
+using BodyCam.Streaming.Viewing;
 
 namespace BodyCam.Streaming.Media;
 
 /// <summary>
 /// One moof + mdat as the camera sent it, held in one buffer rented from the pool and shared by
-/// every viewer: nothing is copied per viewer. The stream holds one reference while the fragment is
-/// in its window and each viewer's queue holds one until it is sent; the last release returns the
-/// buffer to the pool.
+/// every viewer: nothing is copied per viewer. The bytes sit <see cref="HeaderRoom"/> bytes into the
+/// buffer, and the WebSocket frame header that carries them is written once, just before them, so
+/// a viewer's whole message is one contiguous slice sent with one write. The stream holds one
+/// reference while the fragment is in its window and each viewer's queue holds one until it is
+/// sent; the last release returns the buffer to the pool.
 /// </summary>
 public sealed class Fragment
 {
+    /// <summary>Room before the bytes for the longest WebSocket frame header (RFC 6455: 2 + 8 bytes, unmasked).</summary>
+    public const int HeaderRoom = 10;
+
     private byte[]? _buffer;
     private int _references = 1;
+    private readonly int _messageStart;
 
     internal Fragment(byte[] buffer, int length, uint sequenceNumber, bool startsWithKeyframe, TimeSpan duration, long receivedTimestamp)
     {
         _buffer = buffer;
+        _messageStart = HeaderRoom - WebSocketFrame.WriteHeaderBefore(buffer, HeaderRoom, WebSocketFrame.Binary, length);
         Length = length;
         SequenceNumber = sequenceNumber;
         StartsWithKeyframe = startsWithKeyframe;
@@ -41,7 +49,10 @@ public sealed class Fragment
     public long ReceivedTimestamp { get; }
 
     /// <summary>The bytes; valid only while the caller holds a reference.</summary>
-    public ReadOnlyMemory<byte> Bytes => (_buffer ?? throw new ObjectDisposedException(nameof(Fragment))).AsMemory(0, Length);
+    public ReadOnlyMemory<byte> Bytes => (_buffer ?? throw new ObjectDisposedException(nameof(Fragment))).AsMemory(HeaderRoom, Length);
+
+    /// <summary>The bytes as one binary WebSocket message (frame header and bytes); valid only while the caller holds a reference.</summary>
+    public ReadOnlyMemory<byte> Message => (_buffer ?? throw new ObjectDisposedException(nameof(Fragment))).AsMemory(_messageStart, HeaderRoom - _messageStart + Length);
 
     /// <summary>Takes one more reference, unless the fragment has already gone back to the pool.</summary>
     public bool TryRetain()
@@ -79,17 +90,18 @@ public sealed class Fragment
     }
 
     /// <summary>
-    /// Reads the moof at the start of <paramref name="buffer"/> (moof + mdat, <paramref name="length"/>
-    /// bytes) and, when <paramref name="timeline"/> carries an offset from an earlier push, shifts its
-    /// decode times so a reconnecting camera continues the stream it had.
+    /// Reads the moof at <see cref="HeaderRoom"/> in <paramref name="buffer"/> (moof + mdat,
+    /// <paramref name="length"/> bytes, the moof <paramref name="moofLength"/> of them) and, when
+    /// <paramref name="timeline"/> carries an offset from an earlier push, shifts its decode times so a
+    /// reconnecting camera continues the stream it had.
     /// </summary>
-    internal static Fragment Read(byte[] buffer, int length, int moofEnd, InitSegment init, Timeline timeline, long receivedTimestamp)
+    internal static Fragment Read(byte[] buffer, int length, int moofLength, InitSegment init, Timeline timeline, long receivedTimestamp)
     {
         uint sequence = 0;
         bool? keyframe = null;
         var duration = TimeSpan.Zero;
         var trafs = 0;
-        foreach (var box in Mp4Box.Children(buffer, 8, moofEnd))
+        foreach (var box in Mp4Box.Children(buffer, HeaderRoom + 8, HeaderRoom + moofLength))
         {
             if (box.Type == BoxType.Traf && ++trafs > init.Tracks.Count)
             {
@@ -250,19 +262,26 @@ public sealed class Fragment
 /// once, and the shared pool keeps only a few arrays of each size per core, so fragments have a pool
 /// of their own. It keeps at most <see cref="BoundedBufferPool.RetainBytes"/> of returned buffers
 /// (what a steady load turns over), lets the rest go to the collector, and gives everything back when
-/// no camera is live: a burst of big fragments is not hoarded for ever.
+/// no camera is live: a burst of big fragments is not hoarded for ever. In a steady load the
+/// buffers of a segment leaving the window are taken by the next fragments, so little is kept.
 /// </summary>
 internal static class FragmentPool
 {
     public const int MaxFragmentBytes = 16 * 1024 * 1024;
 
-    public static readonly BoundedBufferPool Buffers = new(MaxFragmentBytes, retainBytes: 64 * 1024 * 1024);
+    public static readonly BoundedBufferPool Buffers = new(Fragment.HeaderRoom + MaxFragmentBytes, retainBytes: 32 * 1024 * 1024);
 }
 
-/// <summary>Buffers in power-of-two sizes, keeping no more than a set number of bytes of them.</summary>
+/// <summary>
+/// Buffers in size classes four to each power of two (5, 6, 7 and 8 KiB, then 10, 12, 14 and 16 KiB…),
+/// so a new buffer is at most a quarter larger than asked for (a 50 KB fragment takes 56 KiB, not 64);
+/// a kept one up to twice the size is reused before a new one is made. Keeps no more than a set
+/// number of bytes of them.
+/// </summary>
 internal sealed class BoundedBufferPool : ArrayPool<byte>
 {
     private const int SmallestShift = 12;
+    private const int ClassesPerDoubling = 4;
     private readonly ConcurrentQueue<byte[]>[] _buckets;
     private readonly int _largest;
     private long _retained;
@@ -289,19 +308,29 @@ internal sealed class BoundedBufferPool : ArrayPool<byte>
         ArgumentOutOfRangeException.ThrowIfNegative(minimumLength);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(minimumLength, _largest);
         var bucket = BucketOf(minimumLength);
-        if (_buckets[bucket].TryDequeue(out var array))
+        // A camera's fragments vary in size from one to the next (a keyframe's is larger): a kept
+        // buffer up to a doubling larger is taken before a new one is made.
+        for (var fit = bucket; fit < Math.Min(_buckets.Length, bucket + ClassesPerDoubling + 1); fit++)
         {
-            Interlocked.Add(ref _retained, -array.Length);
-            return array;
+            if (_buckets[fit].TryDequeue(out var array))
+            {
+                Interlocked.Add(ref _retained, -array.Length);
+                return array;
+            }
         }
 
-        return GC.AllocateUninitializedArray<byte>(1 << (bucket + SmallestShift));
+        return GC.AllocateUninitializedArray<byte>(SizeOf(bucket));
     }
 
     public override void Return(byte[] array, bool clearArray = false)
     {
+        if (array.Length == 0 || array.Length > SizeOf(_buckets.Length - 1))
+        {
+            return;
+        }
+
         var bucket = BucketOf(array.Length);
-        if (array.Length != 1 << (bucket + SmallestShift) || bucket >= _buckets.Length)
+        if (array.Length != SizeOf(bucket))
         {
             return;
         }
@@ -332,8 +361,32 @@ internal sealed class BoundedBufferPool : ArrayPool<byte>
         }
     }
 
-    private static int BucketOf(int length) =>
-        length <= 1 << SmallestShift ? 0 : BitOperations.Log2((uint)(length - 1)) + 1 - SmallestShift;
+    /// <summary>The smallest class that holds <paramref name="length"/> bytes: 0 for up to 4 KiB, then four per doubling.</summary>
+    internal static int BucketOf(int length)
+    {
+        if (length <= 1 << SmallestShift)
+        {
+            return 0;
+        }
+
+        // 2^power < length <= 2^(power + 1), split into four steps of a quarter of 2^power.
+        var power = BitOperations.Log2((uint)(length - 1));
+        var quarter = 1 << (power - 2);
+        var step = (length - (1 << power) + quarter - 1) / quarter;
+        return ((power - SmallestShift) * ClassesPerDoubling) + step;
+    }
+
+    internal static int SizeOf(int bucket)
+    {
+        if (bucket == 0)
+        {
+            return 1 << SmallestShift;
+        }
+
+        var power = ((bucket - 1) / ClassesPerDoubling) + SmallestShift;
+        var step = ((bucket - 1) % ClassesPerDoubling) + 1;
+        return (1 << power) + (step << (power - 2));
+    }
 }
 
 /// <summary>

@@ -138,10 +138,10 @@ public sealed class PushReader(PipeReader body, int maxBoxBytes)
             }
 
             var length = (int)needed;
-            var pooled = FragmentPool.Buffers.Rent(length);
+            var pooled = FragmentPool.Buffers.Rent(Fragment.HeaderRoom + length);
             try
             {
-                buffer.Slice(0, length).CopyTo(pooled);
+                buffer.Slice(0, length).CopyTo(pooled.AsSpan(Fragment.HeaderRoom));
                 fragment = Fragment.Read(pooled, length, (int)size, init, timeline, Stopwatch.GetTimestamp());
             }
             catch (Exception e)

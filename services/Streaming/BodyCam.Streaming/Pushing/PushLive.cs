@@ -127,7 +127,7 @@ public static class PushLive
         }
 
         var stream = new LiveStream(cameraId, $"live-{Guid.CreateVersion7():N}", init, time.GetUtcNow(),
-            configuration.GetValue("Streaming:WindowSegments", 6));
+            configuration.GetValue("Streaming:WindowSegments", LiveStream.DefaultWindowSegments));
         await records.WentLiveAsync(stream, actor, correlationId, cancellationToken);
         streams.Add(stream);
         return (stream, false);

@@ -1,15 +1,25 @@
+using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Pipelines;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace BodyCam.Streaming.Viewing;
 
 /// <summary>
-/// The server side of a WebSocket (RFC 6455), written for fan-out: a fragment goes out as a frame
-/// header from a reused 10-byte buffer followed by the shared fragment buffer itself. The framework's
-/// WebSocket copies each payload into a rented send buffer first, which under fan-out costs a copy
-/// and, when the pool runs dry, an allocation per fragment per viewer (measured: about 8 KB).
+/// The server side of a WebSocket (RFC 6455), written for fan-out: each fragment is already one
+/// whole binary message in its shared buffer (frame header written once, just before the bytes),
+/// and goes to a viewer with one write, never copied for it.
+/// <para>
+/// On a plain TCP connection the socket is taken over from Kestrel once the request is read: the
+/// handshake answer and every frame are sent straight from the shared buffer to the socket (one
+/// <c>send</c> per fragment, as the floor relay does), and what the viewer sends is read from the
+/// connection's input as Kestrel receives it. Kestrel's own upgrade stream copies each write into its
+/// output pipe first; it is used only where there is no socket to write to (TLS, other transports).
+/// </para>
 /// Only what a live viewer needs: binary frames out, close and ping/pong both ways, no extensions.
 /// </summary>
 public sealed class LiveSocket
@@ -17,12 +27,23 @@ public sealed class LiveSocket
     private const string AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
     private const int MaxClientFrame = 64 * 1024;
 
-    private readonly Stream _stream;
-    private readonly byte[] _header = new byte[10];
+    private readonly HttpContext _http;
+    private readonly Socket? _socket;
+    private readonly Stream? _stream;
+    private readonly PipeReader _input;
     private readonly SemaphoreSlim _writing = new(1, 1);
     private int _closeSent;
 
-    private LiveSocket(Stream stream) => _stream = stream;
+    private LiveSocket(HttpContext http, Socket? socket, Stream? stream, PipeReader input)
+    {
+        _http = http;
+        _socket = socket;
+        _stream = stream;
+        _input = input;
+    }
+
+    /// <summary>Whether frames go straight to the socket (true) or through Kestrel's upgrade stream.</summary>
+    public bool Direct => _socket is not null;
 
     /// <summary>Whether the request asks for a WebSocket this server can speak (version 13).</summary>
     public static bool IsUpgrade(HttpRequest request) =>
@@ -32,22 +53,43 @@ public sealed class LiveSocket
         && request.Headers.SecWebSocketVersion.ToString() == "13"
         && IsValidKey(request.Headers.SecWebSocketKey.ToString());
 
-    /// <summary>Answers 101 Switching Protocols and takes over the connection.</summary>
-    public static async Task<LiveSocket> AcceptAsync(HttpContext http)
+    /// <summary>
+    /// Answers 101 Switching Protocols and takes over the connection: the socket itself when the
+    /// connection is plain TCP (and <paramref name="direct"/> allows it), Kestrel's upgrade otherwise.
+    /// </summary>
+    public static async Task<LiveSocket> AcceptAsync(HttpContext http, bool direct, int sendBufferBytes)
     {
-        var key = http.Request.Headers.SecWebSocketKey.ToString();
-        var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + AcceptGuid)));
+        var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(http.Request.Headers.SecWebSocketKey.ToString() + AcceptGuid)));
+        // A browser that offered its token as a subprotocol also offered ours: echo ours, never the token.
+        var subprotocol = OffersSubprotocol(http.Request, ViewerAdmission.Subprotocol) ? ViewerAdmission.Subprotocol : null;
+        if (direct
+            && http.Features.Get<ITlsConnectionFeature>() is null
+            && http.Features.Get<IConnectionSocketFeature>()?.Socket is { ProtocolType: ProtocolType.Tcp, Connected: true } socket
+            && http.Features.Get<IConnectionTransportFeature>()?.Transport is { } transport)
+        {
+            if (sendBufferBytes > socket.SendBufferSize)
+            {
+                socket.SendBufferSize = sendBufferBytes;
+            }
+
+            var answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+                $"Sec-WebSocket-Accept: {accept}\r\n" +
+                (subprotocol is null ? "" : $"Sec-WebSocket-Protocol: {subprotocol}\r\n") + "\r\n";
+            var live = new LiveSocket(http, socket, null, transport.Input);
+            await live.SendAllAsync(Encoding.ASCII.GetBytes(answer), http.RequestAborted);
+            return live;
+        }
+
         http.Response.Headers.Connection = "Upgrade";
         http.Response.Headers.Upgrade = "websocket";
         http.Response.Headers.SecWebSocketAccept = accept;
-        // A browser that offered its token as a subprotocol also offered ours: echo ours, never the token.
-        if (OffersSubprotocol(http.Request, ViewerAdmission.Subprotocol))
+        if (subprotocol is not null)
         {
-            http.Response.Headers.SecWebSocketProtocol = ViewerAdmission.Subprotocol;
+            http.Response.Headers.SecWebSocketProtocol = subprotocol;
         }
 
         var stream = await http.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync();
-        return new LiveSocket(stream);
+        return new LiveSocket(http, null, stream, PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)));
     }
 
     private static bool OffersSubprotocol(HttpRequest request, string protocol)
@@ -66,22 +108,25 @@ public sealed class LiveSocket
         return false;
     }
 
-    /// <summary>Sends one binary message; the payload is written as it is, never copied here.</summary>
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask SendBinaryAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends one whole message as prepared (frame header and payload, contiguous): one write, no copy.
+    /// </summary>
+    public async ValueTask SendMessageAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
         await _writing.WaitAsync(cancellationToken);
         try
         {
-            var headerLength = WriteHeader(_header, opcode: 0x2, payload.Length);
-            await _stream.WriteAsync(_header.AsMemory(0, headerLength), cancellationToken);
-            await _stream.WriteAsync(payload, cancellationToken);
+            await SendAllAsync(message, cancellationToken);
         }
         finally
         {
             _writing.Release();
         }
     }
+
+    /// <summary>Sends one binary message not prepared as a frame (the init segment, once per viewer).</summary>
+    public ValueTask SendBinaryAsync(ReadOnlySpan<byte> payload, CancellationToken cancellationToken) =>
+        SendMessageAsync(WebSocketFrame.Of(WebSocketFrame.Binary, payload), cancellationToken);
 
     /// <summary>Sends the close frame with its status and reason (at most 123 bytes), once.</summary>
     public async Task CloseAsync(int status, string reason, CancellationToken cancellationToken)
@@ -95,7 +140,7 @@ public sealed class LiveSocket
         var payload = new byte[2 + Math.Min(text.Length, 123)];
         BinaryPrimitives.WriteUInt16BigEndian(payload, (ushort)status);
         text.AsSpan(0, payload.Length - 2).CopyTo(payload.AsSpan(2));
-        await SendControlAsync(0x8, payload, cancellationToken);
+        await SendMessageAsync(WebSocketFrame.Of(WebSocketFrame.Close, payload), cancellationToken);
     }
 
     /// <summary>
@@ -104,108 +149,166 @@ public sealed class LiveSocket
     /// </summary>
     public async Task ListenAsync(CancellationToken cancellationToken)
     {
-        var head = new byte[14];
-        var payload = new byte[125];
         while (true)
         {
-            await _stream.ReadExactlyAsync(head.AsMemory(0, 2), cancellationToken);
-            var opcode = head[0] & 0x0F;
-            var masked = (head[1] & 0x80) != 0;
-            long length = head[1] & 0x7F;
-            if (length == 126)
+            var result = await _input.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            while (TryReadFrame(ref buffer, out var frame))
             {
-                await _stream.ReadExactlyAsync(head.AsMemory(2, 2), cancellationToken);
-                length = BinaryPrimitives.ReadUInt16BigEndian(head.AsSpan(2));
-            }
-            else if (length == 127)
-            {
-                await _stream.ReadExactlyAsync(head.AsMemory(2, 8), cancellationToken);
-                length = (long)BinaryPrimitives.ReadUInt64BigEndian(head.AsSpan(2));
+                switch (frame.Kind)
+                {
+                    case FrameKind.Bad:
+                        // A client must mask its frames (RFC 6455 5.1), and a viewer has nothing large to say.
+                        _input.AdvanceTo(buffer.Start);
+                        await CloseAsync(1002, "protocol error", cancellationToken);
+                        return;
+                    case FrameKind.Close:
+                        _input.AdvanceTo(buffer.Start);
+                        await CloseAsync(frame.Status is >= 1000 and < 5000 ? frame.Status : 1000, "", cancellationToken);
+                        return;
+                    case FrameKind.Ping:
+                        await SendMessageAsync(WebSocketFrame.Of(WebSocketFrame.Pong, frame.Payload), cancellationToken);
+                        break;
+                }
             }
 
-            if (!masked || length > MaxClientFrame || (opcode >= 0x8 && length > 125))
+            _input.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted || result.IsCanceled)
             {
-                // A client must mask its frames (RFC 6455 5.1), and a viewer has nothing large to say.
-                await CloseAsync(1002, "protocol error", cancellationToken);
                 return;
             }
-
-            var mask = new byte[4];
-            await _stream.ReadExactlyAsync(mask, cancellationToken);
-            if (opcode >= 0x8)
-            {
-                await _stream.ReadExactlyAsync(payload.AsMemory(0, (int)length), cancellationToken);
-                for (var i = 0; i < length; i++)
-                {
-                    payload[i] ^= mask[i % 4];
-                }
-
-                if (opcode == 0x8)
-                {
-                    var status = length >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(payload) : 1000;
-                    await CloseAsync(status is >= 1000 and < 5000 ? status : 1000, "", cancellationToken);
-                    return;
-                }
-
-                if (opcode == 0x9)
-                {
-                    await SendControlAsync(0xA, payload.AsMemory(0, (int)length).ToArray(), cancellationToken);
-                }
-
-                continue;
-            }
-
-            // Data from the viewer means nothing here: read past it.
-            var skip = new byte[Math.Min(length, 4096)];
-            for (var left = length; left > 0;)
-            {
-                var read = await _stream.ReadAsync(skip.AsMemory(0, (int)Math.Min(left, skip.Length)), cancellationToken);
-                if (read == 0)
-                {
-                    return;
-                }
-
-                left -= read;
-            }
         }
     }
 
-    private async Task SendControlAsync(int opcode, byte[] payload, CancellationToken cancellationToken)
+    /// <summary>
+    /// Ends the connection once the close handshake is done or given up: the listener is stopped, and
+    /// a socket taken over is shut for sending (what was sent is delivered, then FIN) and the
+    /// connection aborted, so Kestrel writes no response of its own after the frames.
+    /// </summary>
+    public async Task EndAsync(Task listening)
     {
-        await _writing.WaitAsync(cancellationToken);
-        try
+        _input.CancelPendingRead();
+        await listening;
+        await _input.CompleteAsync();
+        if (_socket is not null)
         {
-            var frame = new byte[2 + payload.Length];
-            WriteHeader(frame, opcode, payload.Length);
-            payload.CopyTo(frame, 2);
-            await _stream.WriteAsync(frame, cancellationToken);
-        }
-        finally
-        {
-            _writing.Release();
+            try
+            {
+                _socket.Shutdown(SocketShutdown.Send);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+            }
+
+            _http.Abort();
         }
     }
 
-    /// <summary>A final, unmasked frame header for <paramref name="length"/> bytes; returns its size.</summary>
-    internal static int WriteHeader(Span<byte> header, int opcode, int length)
+    private async ValueTask SendAllAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
-        header[0] = (byte)(0x80 | opcode);
-        if (length <= 125)
+        if (_socket is null)
         {
-            header[1] = (byte)length;
-            return 2;
+            await _stream!.WriteAsync(bytes, cancellationToken);
+            return;
         }
 
-        if (length <= ushort.MaxValue)
+        while (!bytes.IsEmpty)
         {
-            header[1] = 126;
-            BinaryPrimitives.WriteUInt16BigEndian(header[2..], (ushort)length);
-            return 4;
+            var sent = await _socket.SendAsync(bytes, SocketFlags.None, cancellationToken);
+            if (sent <= 0)
+            {
+                throw new IOException("The viewer's connection accepted no more bytes.");
+            }
+
+            bytes = bytes[sent..];
+        }
+    }
+
+    private enum FrameKind
+    {
+        Data,
+        Ping,
+        Pong,
+        Close,
+        Bad,
+    }
+
+    private readonly record struct Frame(FrameKind Kind, byte[] Payload, int Status);
+
+    /// <summary>
+    /// Takes one whole frame off the front of <paramref name="buffer"/> when it is all there. A frame
+    /// too large for a viewer to send, or unmasked, is <see cref="FrameKind.Bad"/> at once.
+    /// </summary>
+    private static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out Frame frame)
+    {
+        frame = default;
+        if (buffer.Length < 2)
+        {
+            return false;
         }
 
-        header[1] = 127;
-        BinaryPrimitives.WriteUInt64BigEndian(header[2..], (ulong)length);
-        return 10;
+        Span<byte> head = stackalloc byte[14];
+        buffer.Slice(0, Math.Min(14, buffer.Length)).CopyTo(head);
+        var opcode = head[0] & 0x0F;
+        var masked = (head[1] & 0x80) != 0;
+        long length = head[1] & 0x7F;
+        var at = 2;
+        if (length == 126)
+        {
+            if (buffer.Length < 4)
+            {
+                return false;
+            }
+
+            length = BinaryPrimitives.ReadUInt16BigEndian(head[2..]);
+            at = 4;
+        }
+        else if (length == 127)
+        {
+            if (buffer.Length < 10)
+            {
+                return false;
+            }
+
+            length = (long)Math.Min(BinaryPrimitives.ReadUInt64BigEndian(head[2..]), long.MaxValue);
+            at = 10;
+        }
+
+        if (!masked || length > MaxClientFrame || (opcode >= 0x8 && length > 125))
+        {
+            frame = new Frame(FrameKind.Bad, [], 0);
+            return true;
+        }
+
+        if (buffer.Length < at + 4 + length)
+        {
+            return false;
+        }
+
+        var kind = opcode switch
+        {
+            WebSocketFrame.Close => FrameKind.Close,
+            WebSocketFrame.Ping => FrameKind.Ping,
+            WebSocketFrame.Pong => FrameKind.Pong,
+            _ => FrameKind.Data,
+        };
+        byte[] payload = [];
+        if (kind is FrameKind.Close or FrameKind.Ping)
+        {
+            Span<byte> mask = stackalloc byte[4];
+            buffer.Slice(at, 4).CopyTo(mask);
+            payload = buffer.Slice(at + 4, length).ToArray();
+            for (var i = 0; i < payload.Length; i++)
+            {
+                payload[i] ^= mask[i % 4];
+            }
+        }
+
+        // Data from the viewer means nothing here: it is read past.
+        buffer = buffer.Slice(at + 4 + length);
+        var status = kind == FrameKind.Close && payload.Length >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(payload) : 1000;
+        frame = new Frame(kind, payload, status);
+        return true;
     }
 
     private static bool IsValidKey(string key)

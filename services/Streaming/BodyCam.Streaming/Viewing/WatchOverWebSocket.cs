@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Text;
 using BodyCam.ServiceDefaults.Security;
 using BodyCam.Streaming.Live;
@@ -49,6 +50,8 @@ public static class WatchOverWebSocket
         var correlationId = http.CorrelationId();
         await records.SessionStartedAsync(viewer, correlationId, http.RequestAborted);
         streams.Register(viewer);
+        LiveSocket? socket = null;
+        var listening = Task.CompletedTask;
         try
         {
             // Two sessions on one token that passed the door at the same moment: the later gives way.
@@ -57,8 +60,10 @@ public static class WatchOverWebSocket
                 return raced;
             }
 
-            var socket = await LiveSocket.AcceptAsync(http);
-            var listening = ListenAsync(socket, viewer);
+            socket = await LiveSocket.AcceptAsync(http,
+                configuration.GetValue("Streaming:DirectSockets", true),
+                configuration.GetValue("Streaming:ViewerSendBufferBytes", 1024 * 1024));
+            listening = ListenAsync(socket, viewer);
             await SendAsync(socket, viewer, stream);
             await CloseAsync(socket, viewer);
             // Give the viewer a moment to answer the close; then the connection ends either way.
@@ -66,6 +71,11 @@ public static class WatchOverWebSocket
         }
         finally
         {
+            if (socket is not null)
+            {
+                await socket.EndAsync(listening);
+            }
+
             viewer.End(EndReasons.ViewerLeft);
             stream.Leave(viewer);
             streams.Unregister(viewer);
@@ -79,20 +89,20 @@ public static class WatchOverWebSocket
     {
         try
         {
-            await socket.SendBinaryAsync(stream.Init.Bytes, viewer.Aborted);
+            await socket.SendBinaryAsync(stream.Init.Bytes.AsSpan(), viewer.Aborted);
             viewer.Count(stream.Init.Bytes.Length);
             if (!stream.Join(viewer))
             {
                 viewer.End(EndReasons.StreamEnded, "The camera is no longer live.");
             }
 
-            while (await viewer.Queue.WaitToReadAsync(CancellationToken.None))
+            while (await viewer.Queue.WaitToReadAsync())
             {
                 while (viewer.Queue.TryRead(out var fragment))
                 {
                     try
                     {
-                        await socket.SendBinaryAsync(fragment.Bytes, viewer.Aborted);
+                        await socket.SendMessageAsync(fragment.Message, viewer.Aborted);
                     }
                     finally
                     {
@@ -101,7 +111,7 @@ public static class WatchOverWebSocket
                 }
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
             viewer.End(EndReasons.ViewerLeft);
         }
@@ -114,7 +124,7 @@ public static class WatchOverWebSocket
         {
             await socket.ListenAsync(viewer.Aborted);
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or EndOfStreamException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
         }
 
@@ -137,7 +147,7 @@ public static class WatchOverWebSocket
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
             await socket.CloseAsync(status, CloseDescription(reason, viewer.EndDetail), timeout.Token);
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
         }
     }
