@@ -34,39 +34,11 @@ internal readonly record struct Mp4Box(uint Type, int Start, int PayloadStart, i
         return true;
     }
 
-    /// <summary>The boxes directly inside <c>[start, end)</c> of <paramref name="data"/>.</summary>
-    public static IEnumerable<Mp4Box> Children(byte[] data, int start, int end)
-    {
-        var at = start;
-        while (end - at >= 8)
-        {
-            var size = (long)BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(at));
-            var type = BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(at + 4));
-            var header = 8;
-            if (size == 1)
-            {
-                if (end - at < 16)
-                {
-                    throw new MediaRejectedException(MediaProblem.BadBox, $"The '{Name(type)}' box is cut short.");
-                }
-
-                size = (long)BinaryPrimitives.ReadUInt64BigEndian(data.AsSpan(at + 8));
-                header = 16;
-            }
-            else if (size == 0)
-            {
-                size = end - at;
-            }
-
-            if (size < header || size > end - at)
-            {
-                throw new MediaRejectedException(MediaProblem.BadBox, $"The '{Name(type)}' box claims {size} bytes, more than its parent holds.");
-            }
-
-            yield return new Mp4Box(type, at, at + header, at + (int)size);
-            at += (int)size;
-        }
-    }
+    /// <summary>
+    /// The boxes directly inside <c>[start, end)</c> of <paramref name="data"/>. A <c>foreach</c> over
+    /// them allocates nothing (a fragment is walked this way for every fragment a camera sends).
+    /// </summary>
+    public static BoxWalk Children(byte[] data, int start, int end) => new(data, start, end);
 
     public static Mp4Box? Find(byte[] data, int start, int end, uint type)
     {
@@ -79,6 +51,67 @@ internal readonly record struct Mp4Box(uint Type, int Start, int PayloadStart, i
         }
 
         return null;
+    }
+}
+
+/// <summary>The boxes inside a range, one after another; a box that does not fit stops the walk with a refusal.</summary>
+internal readonly struct BoxWalk(byte[] data, int start, int end) : IEnumerable<Mp4Box>
+{
+    public Enumerator GetEnumerator() => new(data, start, end);
+
+    IEnumerator<Mp4Box> IEnumerable<Mp4Box>.GetEnumerator() => GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public struct Enumerator(byte[] data, int first, int end) : IEnumerator<Mp4Box>
+    {
+        private readonly int _first = first;
+        private int _at = first;
+
+        public Mp4Box Current { get; private set; }
+
+        readonly object System.Collections.IEnumerator.Current => Current;
+
+        public bool MoveNext()
+        {
+            if (end - _at < 8)
+            {
+                return false;
+            }
+
+            var size = (long)BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(_at));
+            var type = BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(_at + 4));
+            var header = 8;
+            if (size == 1)
+            {
+                if (end - _at < 16)
+                {
+                    throw new MediaRejectedException(MediaProblem.BadBox, $"The '{Mp4Box.Name(type)}' box is cut short.");
+                }
+
+                size = (long)BinaryPrimitives.ReadUInt64BigEndian(data.AsSpan(_at + 8));
+                header = 16;
+            }
+            else if (size == 0)
+            {
+                size = end - _at;
+            }
+
+            if (size < header || size > end - _at)
+            {
+                throw new MediaRejectedException(MediaProblem.BadBox, $"The '{Mp4Box.Name(type)}' box claims {size} bytes, more than its parent holds.");
+            }
+
+            Current = new Mp4Box(type, _at, _at + header, _at + (int)size);
+            _at += (int)size;
+            return true;
+        }
+
+        public void Reset() => _at = _first;
+
+        public readonly void Dispose()
+        {
+        }
     }
 }
 

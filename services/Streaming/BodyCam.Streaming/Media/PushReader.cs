@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 
 namespace BodyCam.Streaming.Media;
 
@@ -62,8 +63,9 @@ public sealed class PushReader(PipeReader body, int maxBoxBytes)
         }
     }
 
-    /// <summary>The next fragment, or null when the body ended cleanly between boxes.</summary>
-    public async Task<Fragment?> ReadFragmentAsync(InitSegment init, Timeline timeline, CancellationToken cancellationToken)
+    /// <summary>The next fragment, or null when the body ended cleanly between boxes (its wait state pooled: one call per fragment).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<Fragment?> ReadFragmentAsync(InitSegment init, Timeline timeline, CancellationToken cancellationToken)
     {
         while (true)
         {
