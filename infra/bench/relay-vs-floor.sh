@@ -24,7 +24,7 @@ started="$(date +%s)"
 newest() { find "$BENCH_CACHE/runs" -maxdepth 1 -type d -name "$1" -newermt "@$started" | sort | tail -1; }
 ours="$(newest "bodycam-direct-${CAMS}x${VIEWERS}-*")/result.json"
 floor="$(newest "floor-${CAMS}x${VIEWERS}-*")/result.json"
-python3 - "$ours" "$floor" "$REPORT" "$CAMS" "$VIEWERS" "$SECS" <<'PY'
+cd "$ROOT" && python3 - "$ours" "$floor" "$REPORT" "$CAMS" "$VIEWERS" "$SECS" <<'PY'
 import json, os, platform, sys
 ours_path, floor_path, report, cams, viewers, secs = sys.argv[1:7]
 ours, floor = json.load(open(ours_path)), json.load(open(floor_path))
@@ -52,7 +52,7 @@ lines = [
     f"- CPU per GB: BodyCam {cpu_ratio:.2f} × the floor (aim: at most 2 ×).",
     f"- Latency p95: BodyCam {ours['latency_ms']['p95']:.2f} ms, {p95_ratio:.1f} × the floor (aim: at most 1.5 ms).",
     f"- Fragments missing: BodyCam {ours['units_missing']}, floor {floor['units_missing']}; viewers closed: {ours['viewers_closed']}.",
-    f"- Runs: `{os.path.dirname(ours_path)}`, `{os.path.dirname(floor_path)}`.",
+    f"- Runs: `{os.path.relpath(os.path.dirname(ours_path))}`, `{os.path.relpath(os.path.dirname(floor_path))}` (from the checkout).",
     "",
 ]
 open(report, "w").write("\n".join(lines))
