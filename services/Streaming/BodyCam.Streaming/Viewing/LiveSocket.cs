@@ -189,20 +189,40 @@ public sealed class LiveSocket
     {
         _input.CancelPendingRead();
         await listening;
-        await _input.CompleteAsync();
         if (_socket is not null)
         {
             try
             {
                 _socket.Shutdown(SocketShutdown.Send);
+                // Abort resets the connection: first let the peer (a browser, or the gateway relaying
+                // to one) read the close frame and the FIN and close its side, for a moment at most,
+                // so the reset never overtakes the close frame and its reason.
+                using var linger = new CancellationTokenSource(PeerCloseWait);
+                while (true)
+                {
+                    // A canceled read is the listener's stop signal left over: read on.
+                    var read = await _input.ReadAsync(linger.Token);
+                    _input.AdvanceTo(read.Buffer.End);
+                    if (read.IsCompleted)
+                    {
+                        break;
+                    }
+                }
             }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException or IOException or InvalidOperationException)
             {
             }
 
+            await _input.CompleteAsync();
             _http.Abort();
+            return;
         }
+
+        await _input.CompleteAsync();
     }
+
+    /// <summary>How long the end waits for the viewer to close its side after the close frame and FIN.</summary>
+    private static readonly TimeSpan PeerCloseWait = TimeSpan.FromSeconds(2);
 
     private async ValueTask SendAllAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
