@@ -42,6 +42,24 @@ public sealed class LiveSocket
         _input = input;
     }
 
+    /// <summary>
+    /// When <paramref name="aborted"/> fires, a socket taken over is shut both ways, so a send waiting
+    /// on a viewer that stopped reading fails at once and nothing more goes out.
+    /// </summary>
+    public CancellationTokenRegistration AbortOn(CancellationToken aborted) =>
+        _socket is null
+            ? default
+            : aborted.UnsafeRegister(static state =>
+            {
+                try
+                {
+                    ((Socket)state!).Shutdown(SocketShutdown.Both);
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                }
+            }, _socket);
+
     /// <summary>Whether frames go straight to the socket (true) or through Kestrel's upgrade stream.</summary>
     public bool Direct => _socket is not null;
 
@@ -111,12 +129,24 @@ public sealed class LiveSocket
     /// <summary>
     /// Sends one whole message as prepared (frame header and payload, contiguous): one write, no copy.
     /// </summary>
-    public async ValueTask SendMessageAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    public ValueTask SendMessageAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken) =>
+        SendFrameAsync(message, closing: false, cancellationToken);
+
+    /// <summary>
+    /// Sends one whole frame, one at a time. Once the close frame is decided nothing else goes out
+    /// (RFC 6455 5.5.1: a browser fails a connection that sends data after its close).
+    /// </summary>
+    private async ValueTask SendFrameAsync(ReadOnlyMemory<byte> frame, bool closing, CancellationToken cancellationToken)
     {
         await _writing.WaitAsync(cancellationToken);
         try
         {
-            await SendAllAsync(message, cancellationToken);
+            if (!closing && Volatile.Read(ref _closeSent) == 1)
+            {
+                return;
+            }
+
+            await SendAllAsync(frame, cancellationToken);
         }
         finally
         {
@@ -140,7 +170,7 @@ public sealed class LiveSocket
         var payload = new byte[2 + Math.Min(text.Length, 123)];
         BinaryPrimitives.WriteUInt16BigEndian(payload, (ushort)status);
         text.AsSpan(0, payload.Length - 2).CopyTo(payload.AsSpan(2));
-        await SendMessageAsync(WebSocketFrame.Of(WebSocketFrame.Close, payload), cancellationToken);
+        await SendFrameAsync(WebSocketFrame.Of(WebSocketFrame.Close, payload), closing: true, cancellationToken);
     }
 
     /// <summary>
@@ -232,9 +262,13 @@ public sealed class LiveSocket
             return;
         }
 
+        // A send is never cancelled half way: that would leave part of a frame on the wire for the
+        // next frame to be read into. A send that must stop (a viewer too slow, or one that does not
+        // read its close) ends the connection instead (see AbortOn).
         while (!bytes.IsEmpty)
         {
-            var sent = await _socket.SendAsync(bytes, SocketFlags.None, cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+            var sent = await _socket.SendAsync(bytes, SocketFlags.None, CancellationToken.None);
             if (sent <= 0)
             {
                 throw new IOException("The viewer's connection accepted no more bytes.");

@@ -63,6 +63,7 @@ public static class WatchOverWebSocket
             socket = await LiveSocket.AcceptAsync(http,
                 configuration.GetValue("Streaming:DirectSockets", true),
                 configuration.GetValue("Streaming:ViewerSendBufferBytes", 1024 * 1024));
+            using var abort = socket.AbortOn(viewer.Aborted);
             listening = ListenAsync(socket, viewer);
             await SendAsync(socket, viewer, stream);
             await CloseAsync(socket, viewer);
