@@ -41,8 +41,6 @@ internal sealed class LargeBlockPool(int blockBytes, int retainBlocks) : MemoryP
 
     public override int MaxBufferSize => blockBytes;
 
-    public int Kept => Volatile.Read(ref _keptCount);
-
     public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(minBufferSize, blockBytes);

@@ -17,7 +17,7 @@ namespace BodyCam.Streaming.Media;
 public sealed class Fragment
 {
     /// <summary>Room before the bytes for the longest WebSocket frame header (RFC 6455: 2 + 8 bytes, unmasked).</summary>
-    public const int HeaderRoom = 10;
+    public const int HeaderRoom = WebSocketFrame.MaxHeaderLength;
 
     private byte[]? _buffer;
     private int _references = 1;

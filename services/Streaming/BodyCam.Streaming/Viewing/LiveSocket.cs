@@ -60,9 +60,6 @@ public sealed class LiveSocket
                 }
             }, _socket);
 
-    /// <summary>Whether frames go straight to the socket (true) or through Kestrel's upgrade stream.</summary>
-    public bool Direct => _socket is not null;
-
     /// <summary>Whether the request asks for a WebSocket this server can speak (version 13).</summary>
     public static bool IsUpgrade(HttpRequest request) =>
         HttpMethods.IsGet(request.Method)
