@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using BodyCam.Audit.Tree;
 using CsCheck;
@@ -143,17 +144,10 @@ public sealed class TilesTests
 
         public Dictionary<(int Level, long Index), byte[]> Full { get; } = [];
 
-        private readonly Dictionary<(int, long, int), byte[]> _lower = [];
+        // CsCheck samples on several threads at once: the caches are shared between them.
+        private readonly ConcurrentDictionary<(int, long, int), byte[]> _lower = [];
 
-        public byte[] Lower(int level, long index, int width)
-        {
-            if (!_lower.TryGetValue((level, index, width), out var hashes))
-            {
-                _lower[(level, index, width)] = hashes = Compute(level, index, width);
-            }
-
-            return hashes;
-        }
+        public byte[] Lower(int level, long index, int width) => _lower.GetOrAdd((level, index, width), k => Compute(k.Item1, k.Item2, k.Item3));
 
         private byte[] Compute(int level, long index, int width) => level == 0
             ? _leaves.Skip((int)(index * Tiles.Width)).Take(width).SelectMany(l => l).ToArray()
@@ -171,7 +165,7 @@ public sealed class TilesTests
     /// <summary>Subtree hashes straight from the leaves, remembered.</summary>
     private sealed class LeafTree(byte[][] leaves)
     {
-        private readonly Dictionary<(int, long), byte[]> _nodes = [];
+        private readonly ConcurrentDictionary<(int, long), byte[]> _nodes = [];
 
         public byte[] Node(int level, long index)
         {
@@ -182,7 +176,7 @@ public sealed class TilesTests
 
             if (!_nodes.TryGetValue((level, index), out var hash))
             {
-                _nodes[(level, index)] = hash = Merkle.Node(Node(level - 1, 2 * index), Node(level - 1, 2 * index + 1));
+                hash = _nodes.GetOrAdd((level, index), Merkle.Node(Node(level - 1, 2 * index), Node(level - 1, 2 * index + 1)));
             }
 
             return hash;
