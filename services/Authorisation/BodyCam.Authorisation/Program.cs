@@ -1,3 +1,4 @@
+using BodyCam.Authorisation;
 using BodyCam.ServiceDefaults.Messaging.Redelivery;
 using BodyCam.Authorisation.Cameras;
 using BodyCam.Authorisation.Grants;
@@ -20,17 +21,7 @@ using Marten;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("authorisation");
 builder.AddRefusalAudit();
-builder.AddEventStore("authorisation", options =>
-{
-    options.Projections.Snapshot<ViewGrant>(SnapshotLifecycle.Inline);
-    options.Schema.For<ViewGrant>()
-        .Duplicate(g => g.State)
-        .Duplicate(g => g.ViewerId)
-        .Duplicate(g => g.CameraId);
-    options.Schema.For<WatchableCamera>().Duplicate(c => c.WearerId);
-    // Two instances seeing a new policy version at once record it once: the second's write fails and finds it recorded.
-    options.Schema.For<RecordedPolicy>().UseOptimisticConcurrency(true);
-});
+builder.AddEventStore("authorisation", AuthorisationStore.Configure);
 builder.AddMessageBus(bus => bus.AddCameraConsumers());
 builder.Services.AddSingleton<PolicyStore>();
 builder.Services.AddHostedService<PolicyVersions>();

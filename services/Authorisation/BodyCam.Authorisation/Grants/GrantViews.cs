@@ -12,12 +12,12 @@ public sealed record GrantView(
     string? DecidedBy, DateTimeOffset? EndedAt, string? EndReason, string? StreamToken)
 {
     public static GrantView Of(ViewGrant g, string? streamToken = null) =>
-        new(g.GrantId, g.State, g.CameraId, g.WearerId, g.ViewerId, g.ViewerRole, g.Purpose, g.Reason, g.IncidentRef, g.RequestedAt, g.ExpiresAt,
+        new(g.GrantId, g.State.Name(), g.CameraId, g.WearerId, g.ViewerId, g.ViewerRole, g.Purpose, g.Reason, g.IncidentRef, g.RequestedAt, g.ExpiresAt,
             g.PolicyVersion, g.Rule, g.ApproverRole, g.DecidedBy, g.EndedAt, g.EndReason, streamToken);
 
     /// <summary>The view for <paramref name="caller"/>: with a fresh stream token when the caller is the viewer of a live grant.</summary>
     public static GrantView For(ViewGrant g, System.Security.Claims.ClaimsPrincipal caller, StreamTokens tokens, DateTimeOffset now) =>
-        Of(g, g.State == ViewGrant.Active && g.ViewerId == caller.ActorId() && g.ExpiresAt > now ? tokens.Issue(g, now) : null);
+        Of(g, g.IsLive(now) && g.ViewerId == caller.ActorId() ? tokens.Issue(g, now) : null);
 }
 
 /// <summary>Who is asking, from their token.</summary>

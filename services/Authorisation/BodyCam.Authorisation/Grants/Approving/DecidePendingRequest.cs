@@ -20,9 +20,14 @@ public static class DecidePendingRequest
 {
     public static RouteGroupBuilder MapDecidePendingRequests(this RouteGroupBuilder requests)
     {
-        requests.MapGet("/", async (HttpContext http, IDocumentSession session, TimeProvider time, CancellationToken cancellationToken, string? state = ViewGrant.Pending, string? reason = null) =>
+        requests.MapGet("/", async (HttpContext http, IDocumentSession session, TimeProvider time, CancellationToken cancellationToken, string? state = "pending", string? reason = null) =>
             {
-                var found = await session.Query<ViewGrant>().Where(g => g.State == state).OrderBy(g => g.RequestedAt).Take(500).ToListAsync(cancellationToken);
+                if (!GrantStates.TryParse(state, out var wanted))
+                {
+                    return (Results<Ok<IEnumerable<GrantView>>, ValidationProblem>)Problem.Invalid("state", $"A state is one of: {string.Join(", ", Enum.GetValues<GrantState>().Select(s => s.Name()))}.");
+                }
+
+                var found = await session.Query<ViewGrant>().Where(g => g.State == wanted).OrderBy(g => g.RequestedAt).Take(500).ToListAsync(cancellationToken);
                 await PersonalDataReads.RecordPolledAsync(session, http, "authorisation", "view-requests", null, found.Count, reason, time.GetUtcNow(), cancellationToken);
                 return TypedResults.Ok(found.Select(g => GrantView.Of(g)));
             })
@@ -33,12 +38,12 @@ public static class DecidePendingRequest
             .RequireRoles(Roles.Officer, Roles.Supervisor, Roles.ControlRoom, Roles.Compliance)
             .WithName("GetViewRequest")
             .WithSummary("A view request and what became of it; its viewer gets the stream token of a live grant.");
-        requests.MapPost("/{requestId}/approve", (string requestId, DecisionNote note, HttpContext http, IDocumentSession session, TimeProvider time, CancellationToken ct) =>
-                DecideAsync(requestId, approve: true, note, http, session, time, ct))
+        requests.MapPost("/{requestId}/approve", (string requestId, DecisionNote note, HttpContext http, IDocumentSession session, AccessRefusals refusals, TimeProvider time, CancellationToken ct) =>
+                DecideAsync(requestId, approve: true, note, http, session, refusals, time, ct))
             .RequireRoles(Roles.Supervisor)
             .WithName("ApproveViewRequest");
-        requests.MapPost("/{requestId}/refuse", (string requestId, DecisionNote note, HttpContext http, IDocumentSession session, TimeProvider time, CancellationToken ct) =>
-                DecideAsync(requestId, approve: false, note, http, session, time, ct))
+        requests.MapPost("/{requestId}/refuse", (string requestId, DecisionNote note, HttpContext http, IDocumentSession session, AccessRefusals refusals, TimeProvider time, CancellationToken ct) =>
+                DecideAsync(requestId, approve: false, note, http, session, refusals, time, ct))
             .RequireRoles(Roles.Supervisor)
             .WithName("RefuseViewRequest");
         return requests;
@@ -62,34 +67,19 @@ public static class DecidePendingRequest
         return TypedResults.Ok(GrantView.For(grant, http.User, tokens, time.GetUtcNow()));
     }
 
-    private static async Task<Results<Ok<GrantView>, ProblemHttpResult>> DecideAsync(
-        string requestId, bool approve, DecisionNote note, HttpContext http, IDocumentSession session, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<GrantView>, ValidationProblem, ProblemHttpResult>> DecideAsync(
+        string requestId, bool approve, DecisionNote note, HttpContext http, IDocumentSession session, AccessRefusals refusals, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         var stream = await session.Events.FetchForWriting<ViewGrant>(ViewGrant.StreamKey(requestId), cancellationToken);
-        if (stream.Aggregate is not { } grant)
+        var decided = GrantDecisions.Decide(stream.Aggregate, requestId, approve, note.Note, Actor.From(http.User), new(time.GetUtcNow(), http.CorrelationId()));
+        if (decided.Event is not { } decision)
         {
-            return Problem.NotFound($"No view request '{requestId}'.");
+            return await decided.Refusal!.AnswerAsync<Ok<GrantView>>(http, refusals, cancellationToken);
         }
 
-        if (grant.State != ViewGrant.Pending)
-        {
-            return Problem.Conflict($"View request '{requestId}' is {grant.State}, not pending.");
-        }
-
-        var approver = http.User.ActorId();
-        if (approver == grant.ViewerId)
-        {
-            return Problem.Forbidden("The second person cannot be the requester.");
-        }
-
-        var now = time.GetUtcNow();
-        stream.AppendOne(approve
-            ? new ViewRequestApproved(requestId, grant.CameraId!, grant.WearerId, grant.ViewerId, grant.ViewerRole, grant.Purpose, grant.IncidentRef, note.Note,
-                now.AddSeconds(grant.GrantSeconds), approver, now, http.CorrelationId())
-            : new ViewRequestRefused(requestId, grant.CameraId!, grant.WearerId, grant.ViewerId, grant.Purpose, grant.IncidentRef, note.Note,
-                approver, now, http.CorrelationId()));
+        stream.AppendOne(decision);
         await session.SaveChangesAsync(cancellationToken);
-        var decided = await session.LoadAsync<ViewGrant>(ViewGrant.StreamKey(requestId), cancellationToken);
-        return TypedResults.Ok(GrantView.Of(decided!));
+        return TypedResults.Ok(GrantView.Of(stream.Aggregate!.After(decision)));
     }
 }

@@ -43,6 +43,6 @@ public static class CheckGrant
         }
 
         var camera = grant.CameraId is null ? null : await session.LoadAsync<WatchableCamera>(grant.CameraId, cancellationToken);
-        return TypedResults.Ok(new GrantStatus(grantId, grant.CameraId ?? "", grant.ViewerId, grant.State, grant.ExpiresAt, camera?.Recording == true));
+        return TypedResults.Ok(new GrantStatus(grantId, grant.CameraId ?? "", grant.ViewerId, grant.State.Name(), grant.ExpiresAt, camera?.Recording == true));
     }
 }

@@ -32,15 +32,15 @@ public sealed class GrantExpiry(IDocumentStore store, TimeProvider time, ILogger
         var now = time.GetUtcNow();
         await using var session = store.LightweightSession();
         var due = await session.Query<ViewGrant>()
-            .Where(g => g.State == ViewGrant.Active && g.ExpiresAt <= now)
+            .Where(g => g.State == GrantState.Active && g.ExpiresAt <= now)
             .Take(500)
             .ToListAsync(cancellationToken);
         foreach (var grant in due)
         {
             var stream = await session.Events.FetchForWriting<ViewGrant>(grant.Id, cancellationToken);
-            if (stream.Aggregate is { State: ViewGrant.Active } current && current.ExpiresAt <= now)
+            if (stream.Aggregate is { } current && GrantDecisions.Expire(current, new(now, Guid.NewGuid())) is { } expired)
             {
-                stream.AppendOne(new GrantExpired(current.GrantId, current.CameraId!, current.WearerId, current.ViewerId, "authorisation", now, Guid.NewGuid()));
+                stream.AppendOne(expired);
             }
         }
 

@@ -29,34 +29,16 @@ public static class ExtendGrant
         string grantId, ExtendRequest request, HttpContext http, IDocumentSession session, PolicyStore policies, StreamTokens tokens,
         AccessRefusals refusals, TimeProvider time, CancellationToken cancellationToken)
     {
-        var policy = policies.Current;
-        if (request.Reason is null || request.Reason.Trim().Length < policy.MinReasonLength)
-        {
-            return Problem.Invalid("reason", $"Say why the grant should go on, in at least {policy.MinReasonLength} characters.");
-        }
-
-        var stream = await session.Events.FetchForWriting<ViewGrant>(ViewGrant.StreamKey(grantId), cancellationToken);
-        if (stream.Aggregate is not { } grant)
-        {
-            return Problem.NotFound($"No grant '{grantId}'.");
-        }
-
-        if (grant.ViewerId != http.User.ActorId())
-        {
-            await refusals.RecordAsync(http, $"Only the viewer may extend grant {grantId}.", cancellationToken);
-            return Problem.Forbidden("Only the viewer may extend their grant.");
-        }
-
         var now = time.GetUtcNow();
-        if (grant.State != ViewGrant.Active || grant.ExpiresAt <= now)
+        var stream = await session.Events.FetchForWriting<ViewGrant>(ViewGrant.StreamKey(grantId), cancellationToken);
+        var decided = GrantDecisions.Extend(stream.Aggregate, grantId, request.Reason, policies.Current, Actor.From(http.User), new(now, http.CorrelationId()));
+        if (decided.Event is not { } extended)
         {
-            return Problem.Conflict($"Grant '{grantId}' is {grant.State}: ask to watch again.");
+            return await decided.Refusal!.AnswerAsync<Ok<ExtendedGrant>>(http, refusals, cancellationToken);
         }
 
-        var maximum = policy.MaxGrantSeconds.TryGetValue(grant.ViewerRole, out var max) ? max : policy.DefaultGrantSeconds;
-        var expires = now.AddSeconds(Math.Min(grant.GrantSeconds, maximum));
-        stream.AppendOne(new GrantExtended(grantId, grant.CameraId!, grant.WearerId, grant.ViewerId, request.Reason.Trim(), expires, http.User.ActorId(), now, http.CorrelationId()));
+        stream.AppendOne(extended);
         await session.SaveChangesAsync(cancellationToken);
-        return TypedResults.Ok(new ExtendedGrant(grantId, expires, tokens.Issue(grant with { ExpiresAt = expires }, now)));
+        return TypedResults.Ok(new ExtendedGrant(grantId, extended.ExpiresAt, tokens.Issue(stream.Aggregate!.Apply(extended), now)));
     }
 }

@@ -23,14 +23,14 @@ public static class ListGrants
         var seesAll = http.User.IsInRole(Roles.Supervisor) || http.User.IsInRole(Roles.ControlRoom) || http.User.IsInRole(Roles.Compliance);
         var viewer = seesAll ? viewerId : http.User.ActorId();
         var now = time.GetUtcNow();
-        IQueryable<ViewGrant> query = session.Query<ViewGrant>().Where(g => g.State != ViewGrant.Denied && g.State != ViewGrant.Pending);
+        IQueryable<ViewGrant> query = session.Query<ViewGrant>().Where(g => g.State != GrantState.Denied && g.State != GrantState.Pending);
         if (active == true)
         {
-            query = query.Where(g => g.State == ViewGrant.Active && g.ExpiresAt > now);
+            query = query.Where(g => g.State == GrantState.Active && g.ExpiresAt > now);
         }
         else if (active == false)
         {
-            query = query.Where(g => g.State != ViewGrant.Active || g.ExpiresAt <= now);
+            query = query.Where(g => g.State != GrantState.Active || g.ExpiresAt <= now);
         }
 
         if (cameraId is not null)

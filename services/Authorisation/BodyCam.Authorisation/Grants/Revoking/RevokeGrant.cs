@@ -25,32 +25,15 @@ public static class RevokeGrant
     private static async Task<Results<Ok<GrantView>, ValidationProblem, ProblemHttpResult>> HandleAsync(
         string grantId, RevokeRequest request, HttpContext http, IDocumentSession session, AccessRefusals refusals, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(request.Reason) || request.Reason.Length > 1000)
-        {
-            return Problem.Invalid("reason", "Say why the grant is revoked (1 to 1000 characters).");
-        }
-
         var stream = await session.Events.FetchForWriting<ViewGrant>(ViewGrant.StreamKey(grantId), cancellationToken);
-        if (stream.Aggregate is not { } grant)
+        var decided = GrantDecisions.Revoke(stream.Aggregate, grantId, request.Reason, Actor.From(http.User), new(time.GetUtcNow(), http.CorrelationId()));
+        if (decided.Event is not { } revoked)
         {
-            return Problem.NotFound($"No grant '{grantId}'.");
+            return await decided.Refusal!.AnswerAsync<Ok<GrantView>>(http, refusals, cancellationToken);
         }
 
-        var actor = http.User.ActorId();
-        if (grant.ViewerId != actor && !http.User.IsInRole(Roles.Supervisor) && !http.User.IsInRole(Roles.Compliance))
-        {
-            await refusals.RecordAsync(http, $"Only the viewer, a supervisor or compliance may revoke grant {grantId}.", cancellationToken);
-            return Problem.Forbidden("Only the viewer, a supervisor or compliance may revoke this grant.");
-        }
-
-        if (grant.State != ViewGrant.Active)
-        {
-            return Problem.Conflict($"Grant '{grantId}' is {grant.State}, not active.");
-        }
-
-        var now = time.GetUtcNow();
-        stream.AppendOne(new GrantRevoked(grantId, grant.CameraId!, grant.WearerId, grant.ViewerId, request.Reason.Trim(), actor, now, http.CorrelationId()));
+        stream.AppendOne(revoked);
         await session.SaveChangesAsync(cancellationToken);
-        return TypedResults.Ok(GrantView.Of(grant with { State = ViewGrant.Revoked, EndedAt = now, EndReason = request.Reason.Trim() }));
+        return TypedResults.Ok(GrantView.Of(stream.Aggregate!.Apply(revoked)));
     }
 }
