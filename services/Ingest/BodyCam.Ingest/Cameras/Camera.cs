@@ -24,6 +24,21 @@ public sealed record Camera(
     public static Camera Create(IEvent<CameraRegistered> e) =>
         new(e.StreamKey!, e.Data.CameraId, e.Data.Serial, e.Data.Model, e.Data.ClientId, e.Data.OccurredAt, null, false, null, e.Data.OccurredAt);
 
+    /// <summary>
+    /// The camera after <paramref name="events"/>, by the same <c>Apply</c> Marten projects with (not
+    /// named Apply, so Marten does not take it for a handler of every event).
+    /// </summary>
+    public Camera After(IEnumerable<object> events) => events.Aggregate(this, (camera, e) => e switch
+    {
+        CameraAssigned assigned => camera.Apply(assigned),
+        CameraDocked docked => camera.Apply(docked),
+        RecordingStarted started => camera.Apply(started),
+        RecordingStopped stopped => camera.Apply(stopped),
+        WatchMeRequested requested => camera.Apply(requested),
+        WatchMeAcknowledged acknowledged => camera.Apply(acknowledged),
+        _ => throw new ArgumentException($"A camera does not change on {e.GetType().Name}.", nameof(events)),
+    });
+
     public Camera Apply(CameraAssigned e) =>
         this with { Assignment = new Assignment(e.OfficerId, e.Callsign, e.Command, e.OccurredAt), LastEventAt = e.OccurredAt };
 

@@ -60,23 +60,15 @@ public static partial class AssignCamera
             return Problem.NotFound($"No camera '{cameraId}' is registered.");
         }
 
-        var now = time.GetUtcNow();
-        var actor = http.User.ActorId();
-        var correlation = http.CorrelationId();
-        if (camera.Assignment is { } current)
+        var events = CameraDecisions.Assign(camera, new Shift(request.OfficerId, request.Callsign.Trim(), request.Command),
+            new Change(http.User.ActorId(), time.GetUtcNow(), http.CorrelationId()));
+        if (events.Count > 0)
         {
-            if (current.OfficerId == request.OfficerId && current.Callsign == request.Callsign.Trim() && current.Command == request.Command)
-            {
-                return TypedResults.Ok(current);
-            }
-
-            stream.AppendOne(new CameraDocked(cameraId, current.OfficerId, actor, now, correlation));
+            stream.AppendMany(events);
+            await session.SaveChangesAsync(cancellationToken);
         }
 
-        var assigned = new CameraAssigned(cameraId, request.OfficerId, request.Callsign.Trim(), request.Command, actor, now, correlation);
-        stream.AppendOne(assigned);
-        await session.SaveChangesAsync(cancellationToken);
-        return TypedResults.Ok(new Assignment(assigned.OfficerId, assigned.Callsign, assigned.Command, now));
+        return TypedResults.Ok(camera.After(events).Assignment!);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DockAsync(
@@ -88,9 +80,10 @@ public static partial class AssignCamera
             return Problem.NotFound($"No camera '{cameraId}' is registered.");
         }
 
-        if (camera.Assignment is { } current)
+        var events = CameraDecisions.Dock(camera, new Change(http.User.ActorId(), time.GetUtcNow(), http.CorrelationId()));
+        if (events.Count > 0)
         {
-            stream.AppendOne(new CameraDocked(cameraId, current.OfficerId, http.User.ActorId(), time.GetUtcNow(), http.CorrelationId()));
+            stream.AppendMany(events);
             await session.SaveChangesAsync(cancellationToken);
         }
 

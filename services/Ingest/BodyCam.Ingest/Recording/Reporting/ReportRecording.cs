@@ -47,20 +47,14 @@ public static class ReportRecording
             return refused;
         }
 
-        var camera = stream!.Aggregate!;
-        var recording = report.State == RecordingState.Recording;
-        var stale = camera.RecordingChangedAt is { } changed && report.At < changed;
-        if (camera.Recording == recording || stale)
+        var events = CameraDecisions.ReportRecording(stream!.Aggregate!, report.State == RecordingState.Recording,
+            new Change(http.User.ActorId(), report.At.ToUniversalTime(), http.CorrelationId()));
+        if (events.Count > 0)
         {
-            return TypedResults.Accepted((string?)null, new RecordingAccepted(cameraId, report.State, false));
+            stream.AppendMany(events);
+            await session.SaveChangesAsync(cancellationToken);
         }
 
-        var officer = camera.Assignment?.OfficerId;
-        var at = report.At.ToUniversalTime();
-        stream.AppendOne(recording
-            ? new RecordingStarted(cameraId, officer, http.User.ActorId(), at, http.CorrelationId())
-            : new RecordingStopped(cameraId, officer, http.User.ActorId(), at, http.CorrelationId()));
-        await session.SaveChangesAsync(cancellationToken);
-        return TypedResults.Accepted((string?)null, new RecordingAccepted(cameraId, report.State, true));
+        return TypedResults.Accepted((string?)null, new RecordingAccepted(cameraId, report.State, events.Count > 0));
     }
 }

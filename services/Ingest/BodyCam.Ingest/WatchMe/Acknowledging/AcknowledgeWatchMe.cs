@@ -38,14 +38,13 @@ public static class AcknowledgeWatchMe
             return Problem.NotFound($"No camera '{cameraId}' is registered.");
         }
 
-        if (camera.WatchMeSince is null)
+        if (CameraDecisions.AcknowledgeWatchMe(camera, request.Note, new Change(http.User.ActorId(), time.GetUtcNow(), http.CorrelationId())) is not { } acknowledged)
         {
             return Problem.Conflict($"Camera '{cameraId}' has no open Watch Me.");
         }
 
-        var now = time.GetUtcNow();
-        stream.AppendOne(new WatchMeAcknowledged(cameraId, camera.Assignment?.OfficerId, request.Note?.Trim(), http.User.ActorId(), now, http.CorrelationId()));
+        stream.AppendOne(acknowledged);
         await session.SaveChangesAsync(cancellationToken);
-        return TypedResults.Ok(new WatchMeAcknowledgement(cameraId, http.User.ActorId(), now));
+        return TypedResults.Ok(new WatchMeAcknowledgement(cameraId, acknowledged.ActorId, acknowledged.OccurredAt));
     }
 }

@@ -42,10 +42,9 @@ public static class RequestWatchMe
             return Problem.Invalid("note", $"A note is at most {MaxNoteLength} characters.");
         }
 
-        var camera = stream!.Aggregate!;
-        var at = request.At.ToUniversalTime();
-        stream.AppendOne(new WatchMeRequested(cameraId, camera.Assignment?.OfficerId, request.Note?.Trim(), http.User.ActorId(), at, http.CorrelationId()));
+        var requested = CameraDecisions.RequestWatchMe(stream!.Aggregate!, request.Note, new Change(http.User.ActorId(), request.At.ToUniversalTime(), http.CorrelationId()));
+        stream.AppendOne(requested);
         await session.SaveChangesAsync(cancellationToken);
-        return TypedResults.Accepted((string?)null, new WatchMeAccepted(cameraId, at));
+        return TypedResults.Accepted((string?)null, new WatchMeAccepted(cameraId, requested.OccurredAt));
     }
 }
