@@ -34,6 +34,23 @@ public sealed class GrantDecisionsTests
         state == GrantState.Pending ? Roles.Supervisor : null);
 
     [Fact]
+    public void A_granted_request_runs_for_the_decided_length_from_now_and_a_pending_or_denied_one_has_no_end()
+    {
+        var viewer = new Viewer("officer1", "officer", "B", "officer1");
+        var ask = new ViewAsk("officer-safety", "Colleague alone at a disturbance", "INC-7", null);
+        var granted = GrantDecisions.Request("r1", new Decision(Outcome.Granted, "purpose-allowed", "allowed", 201, TimeSpan.FromMinutes(10)), viewer, ask, "v1",
+            "CAM-1", "officer2", "B", "10.0.0.9", Now);
+
+        Assert.Equal(("granted", _time.GetUtcNow().AddMinutes(10), 600), (granted.Decision, granted.ExpiresAt, granted.GrantSeconds));
+        Assert.Equal(("officer1", "officer", "B", "B", "INC-7", "10.0.0.9"), (granted.ActorId, granted.ViewerRole, granted.ViewerCommand, granted.WearerCommand, granted.IncidentRef, granted.ClientAddress));
+
+        var pending = GrantDecisions.Request("r2", new Decision(Outcome.Pending, "approval-required", "ask", 202, TimeSpan.FromMinutes(10), "supervisor"), viewer, ask, "v1",
+            "CAM-1", "officer2", "B", null, Now);
+        Assert.Equal(("pending", null, "supervisor"), (pending.Decision, pending.ExpiresAt, pending.ApproverRole));
+        Assert.Equal("denied", GrantDecisions.Request("r3", new Decision(Outcome.Denied, "own-camera", "no", 403), viewer, ask, "v1", null, null, null, null, Now).Decision);
+    }
+
+    [Fact]
     public void The_viewer_revokes_their_live_grant_and_it_ends_then()
     {
         var grant = Grant(GrantState.Active);

@@ -49,6 +49,35 @@ public static class GrantDecisions
 {
     public const int MaxReasonLength = 1000;
 
+    /// <summary>
+    /// A request to watch as the policy decided it (<see cref="PolicyRules.Decide"/>): granted for the
+    /// decided length from now, pending a second person, or denied; every one is a stream of its own.
+    /// </summary>
+    public static ViewRequestDecided Request(
+        string requestId, Decision decision, Viewer viewer, ViewAsk ask, string policyVersion, string? cameraId, string? wearerId, string? wearerCommand,
+        string? clientAddress, Moment at) => new(
+            RequestId: requestId,
+            Decision: decision.Outcome.ToString().ToLowerInvariant(),
+            CameraId: cameraId,
+            OfficerId: wearerId,
+            ViewerId: viewer.ViewerId,
+            ViewerRole: viewer.Role,
+            Purpose: ask.Purpose,
+            Reason: ask.Reason,
+            IncidentRef: ask.IncidentRef,
+            PolicyVersion: policyVersion,
+            Rule: decision.Rule,
+            Explanation: decision.Explanation,
+            ExpiresAt: decision.Outcome == Outcome.Granted ? at.Now + decision.Length : null,
+            GrantSeconds: (int)decision.Length.TotalSeconds,
+            ApproverRole: decision.ApproverRole,
+            ClientAddress: clientAddress,
+            ActorId: viewer.ViewerId,
+            OccurredAt: at.Now,
+            CorrelationId: at.CorrelationId,
+            ViewerCommand: viewer.Command,
+            WearerCommand: wearerCommand);
+
     /// <summary>The viewer, a supervisor or compliance ends a live grant now, saying why.</summary>
     public static Decided<GrantRevoked> Revoke(ViewGrant? grant, string grantId, string? reason, Actor actor, Moment at)
     {

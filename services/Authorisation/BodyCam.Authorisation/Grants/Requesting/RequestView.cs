@@ -77,12 +77,8 @@ public static partial class RequestView
 
         async Task<ViewGrant> RecordAsync(Decision d, WatchableCamera? known)
         {
-            var expires = d.Outcome == Outcome.Granted ? now + d.Length : (DateTimeOffset?)null;
-            var decided = new ViewRequestDecided(
-                requestId, d.Outcome.ToString().ToLowerInvariant(), known?.Id ?? request.CameraId, known?.WearerId ?? request.OfficerId,
-                viewer.ViewerId, viewer.Role, ask.Purpose, ask.Reason, ask.IncidentRef, policy.Version, d.Rule, d.Explanation,
-                expires, (int)d.Length.TotalSeconds, d.ApproverRole, http.ClientAddress(), viewer.ViewerId, now, http.CorrelationId(),
-                viewer.Command, known?.WearerCommand);
+            var decided = GrantDecisions.Request(requestId, d, viewer, ask, policy.Version, known?.Id ?? request.CameraId, known?.WearerId ?? request.OfficerId,
+                known?.WearerCommand, http.ClientAddress(), new(now, http.CorrelationId()));
             var stream = session.Events.StartStream<ViewGrant>(ViewGrant.StreamKey(requestId), decided);
             await session.SaveChangesAsync(cancellationToken);
             return ViewGrant.Create(stream.Events.OfType<IEvent<ViewRequestDecided>>().Single());
