@@ -18,7 +18,6 @@ using BodyCam.ServiceDefaults.EventStore;
 using BodyCam.ServiceDefaults.Messaging;
 using BodyCam.ServiceDefaults.Security;
 using JasperFx.Events;
-using Marten;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("audit");

@@ -1,7 +1,6 @@
 using BodyCam.Authorisation;
 using BodyCam.ServiceDefaults.Messaging.Redelivery;
 using BodyCam.Authorisation.Cameras;
-using BodyCam.Authorisation.Grants;
 using BodyCam.Authorisation.Grants.Approving;
 using BodyCam.Authorisation.Grants.Checking;
 using BodyCam.Authorisation.Grants.Expiring;
@@ -15,7 +14,6 @@ using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.EventStore;
 using BodyCam.ServiceDefaults.Messaging;
 using BodyCam.ServiceDefaults.Security;
-using JasperFx.Events.Projections;
 using Marten;
 
 var builder = WebApplication.CreateBuilder(args);

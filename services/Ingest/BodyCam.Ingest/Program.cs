@@ -16,7 +16,6 @@ using BodyCam.ServiceDefaults.EventStore;
 using BodyCam.ServiceDefaults.Messaging;
 using BodyCam.ServiceDefaults.Security;
 using JasperFx.Events.Projections;
-using Marten;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("ingest");

@@ -1,4 +1,3 @@
-using BodyCam.ServiceDefaults.Messaging.Redelivery;
 using BodyCam.Location.Cameras;
 using BodyCam.Location.Map;
 using BodyCam.Location.Map.Following;
@@ -12,9 +11,9 @@ using BodyCam.Location.Telemetry;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.EventStore;
 using BodyCam.ServiceDefaults.Messaging;
+using BodyCam.ServiceDefaults.Messaging.Redelivery;
 using BodyCam.ServiceDefaults.Security;
 using JasperFx.Events.Projections;
-using Marten;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults("location");

@@ -1,6 +1,5 @@
 using BodyCam.Contracts;
 using BodyCam.ServiceDefaults.Messaging;
-using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
 using Marten;

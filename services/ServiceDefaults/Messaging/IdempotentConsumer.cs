@@ -1,7 +1,6 @@
 using BodyCam.ServiceDefaults.Messaging.Redelivery;
 using Marten;
 using MassTransit;
-using MassTransit.RabbitMqTransport;
 
 namespace BodyCam.ServiceDefaults.Messaging;
 
@@ -17,13 +16,25 @@ public abstract class IdempotentConsumer<TMessage>(FactWriter writer) : IConsume
 {
     public Task Consume(ConsumeContext<TMessage> context)
     {
+        if (!ShouldHandle(context.Message))
+        {
+            return PassAsync(context);
+        }
+
         var messageId = context.MessageId
             ?? throw new PoisonMessageException($"{typeof(TMessage).Name} arrived without a message id; it cannot be de-duplicated.");
         return writer.WriteAsync(messageId, typeof(TMessage).Name, session => Handle(context, session), () => Committed(context), Alone, Deliveries.OrderOf(context), Loads(context.Message), Deliveries.DeliveryOf(context), context.CancellationToken);
     }
 
     /// <summary>Tells the writer this delivery stores nothing, so the ones behind it need not wait for it.</summary>
-    protected Task PassAsync(ConsumeContext<TMessage> context) => writer.PassAsync(Deliveries.DeliveryOf(context), context.CancellationToken);
+    private Task PassAsync(ConsumeContext<TMessage> context) => writer.PassAsync(Deliveries.DeliveryOf(context), context.CancellationToken);
+
+    /// <summary>
+    /// False for a message this consumer passes over without a trace: nothing is stored, not even the
+    /// handled id (passing it over again on a redelivery changes nothing either), and the deliveries
+    /// behind it do not wait for it.
+    /// </summary>
+    protected virtual bool ShouldHandle(TMessage message) => true;
 
     /// <summary>
     /// True for a message whose handling queries across subjects (every camera, every area): it is

@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Threading.Channels;
 using BodyCam.Contracts;
 using BodyCam.ServiceDefaults.Messaging;
-using JasperFx.Events;
 using Marten;
 using BodyCam.Audit.Tree;
 

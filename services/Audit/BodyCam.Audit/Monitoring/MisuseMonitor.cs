@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using BodyCam.Audit.Chain;
 using BodyCam.Contracts.Audit;
-using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
 using JasperFx;

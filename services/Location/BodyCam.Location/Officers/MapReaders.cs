@@ -1,5 +1,3 @@
-using BodyCam.ServiceDefaults.Security;
-
 namespace BodyCam.Location.Officers;
 
 /// <summary>Who may read the live map. Compliance may not: it replays positions through audit timelines.</summary>

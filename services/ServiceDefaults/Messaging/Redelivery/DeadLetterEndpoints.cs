@@ -4,7 +4,6 @@ using BodyCam.ServiceDefaults.Security;
 using Marten;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 
 namespace BodyCam.ServiceDefaults.Messaging.Redelivery;

@@ -4,7 +4,6 @@ using BodyCam.Contracts.Audit;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
-using JasperFx.Events;
 using Marten;
 using Npgsql;
 using Weasel.Core;

@@ -1,9 +1,7 @@
-using System.Text.Json;
 using BodyCam.Audit.Chain.Checkpoints;
 using BodyCam.Audit.Tree;
 using BodyCam.Audit.Tree.Witnessing;
 using Marten;
-using Npgsql;
 
 namespace BodyCam.Audit.Chain.Verifying;
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using BodyCam.Audit.Chain.Checkpoints;
 using BodyCam.Audit.Tree;
-using BodyCam.Audit.Tree.Serving;
 using Marten;
 
 namespace BodyCam.Audit.Events.Exporting;

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Text;
 using Microsoft.Extensions.Options;
 

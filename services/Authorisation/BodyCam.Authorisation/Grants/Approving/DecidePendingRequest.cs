@@ -1,5 +1,4 @@
 using BodyCam.Authorisation.Tokens;
-using BodyCam.Contracts.Access;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;

@@ -1,8 +1,6 @@
 using BodyCam.Authorisation.Policy;
 using BodyCam.Authorisation.Tokens;
-using BodyCam.Contracts.Access;
 using BodyCam.ServiceDefaults;
-using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;

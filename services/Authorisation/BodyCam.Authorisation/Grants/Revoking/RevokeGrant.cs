@@ -1,6 +1,4 @@
-using BodyCam.Contracts.Access;
 using BodyCam.ServiceDefaults;
-using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;

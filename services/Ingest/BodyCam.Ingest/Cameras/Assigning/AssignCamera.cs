@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using BodyCam.Contracts.Cameras;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;

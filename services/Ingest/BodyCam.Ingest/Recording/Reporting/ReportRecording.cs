@@ -1,9 +1,7 @@
 using System.Text.Json.Serialization;
-using BodyCam.Contracts.Cameras;
 using BodyCam.Ingest.Cameras;
 using BodyCam.Ingest.Devices;
 using BodyCam.ServiceDefaults;
-using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using BodyCam.Contracts.Telemetry;
-using BodyCam.Ingest.Cameras;
 using BodyCam.Ingest.Devices;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;

@@ -1,4 +1,3 @@
-using BodyCam.Contracts.Cameras;
 using BodyCam.Ingest.Cameras;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;

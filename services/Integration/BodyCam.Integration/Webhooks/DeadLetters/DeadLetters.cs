@@ -2,7 +2,6 @@ using BodyCam.Integration.Feed;
 using BodyCam.Integration.Webhooks.Delivering;
 using BodyCam.Integration.Webhooks.Listing;
 using BodyCam.ServiceDefaults;
-using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;

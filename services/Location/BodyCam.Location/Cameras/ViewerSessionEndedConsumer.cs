@@ -1,0 +1,20 @@
+using BodyCam.Contracts.Streaming;
+using BodyCam.Location.Map;
+using BodyCam.ServiceDefaults.Messaging;
+using Marten;
+using MassTransit;
+
+namespace BodyCam.Location.Cameras;
+
+public sealed class ViewerSessionEndedConsumer(FactWriter writer, LiveMap map) : IdempotentConsumer<ViewerSessionEnded>(writer)
+{
+    protected override DocumentKey? Loads(ViewerSessionEnded m) => DocumentKey.Of<StreamingFacet>(m.CameraId);
+
+    private StreamingFacet? _stored;
+
+    protected override async Task Handle(ConsumeContext<ViewerSessionEnded> context, IDocumentSession session) =>
+        _stored = await StreamingFacts.StoreAsync(session, context.Message.CameraId, context.Message.OccurredAt,
+            f => f with { OpenSessions = [.. f.OpenSessions.Where(s => s != context.Message.SessionId)] }, context.CancellationToken);
+
+    protected override void Committed(ConsumeContext<ViewerSessionEnded> context) => StreamingFacts.Apply(map, _stored);
+}
