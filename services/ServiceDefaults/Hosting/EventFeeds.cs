@@ -12,14 +12,18 @@ public static class EventFeeds
 {
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// The feed of what <paramref name="reader"/> brings, until its writer completes (with an error,
+    /// the feed ends with it) or the caller stops reading; the heartbeat's interval on <paramref name="time"/>.
+    /// </summary>
     public static async IAsyncEnumerable<T> FollowAsync<T>(
-        ChannelReader<T> reader, T ready, Func<T> heartbeat, [EnumeratorCancellation] CancellationToken cancellationToken)
+        ChannelReader<T> reader, T ready, Func<T> heartbeat, TimeProvider time, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         yield return ready;
         while (true)
         {
-            using var beat = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            beat.CancelAfter(HeartbeatInterval);
+            using var quiet = new CancellationTokenSource(HeartbeatInterval, time);
+            using var beat = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, quiet.Token);
             bool? more;
             try
             {

@@ -10,7 +10,7 @@ namespace BodyCam.Location.Map;
 /// have stored it. Facts that arrive late (an older sample, an older recording change) never move an
 /// officer backwards.
 /// </summary>
-public sealed class LiveMap
+public sealed class LiveMap(TimeProvider time)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, MapEntry> _entries = new(StringComparer.Ordinal);
@@ -89,7 +89,7 @@ public sealed class LiveMap
         try
         {
             await foreach (var change in EventFeeds.FollowAsync(
-                channel.Reader, new MapChange("ready", null, null, null), () => new MapChange("heartbeat", null, null, null), cancellationToken))
+                channel.Reader, new MapChange("ready", null, null, null), () => new MapChange("heartbeat", null, null, null), time, cancellationToken))
             {
                 yield return change;
             }

@@ -14,7 +14,7 @@ public sealed record DeviceNotification(string Type, string CameraId, string Act
 /// The cameras connected to this ingest instance and a bounded queue for each. A camera that does
 /// not read its feed loses the oldest notifications, never holds up the others.
 /// </summary>
-public sealed class DeviceNotifications
+public sealed class DeviceNotifications(TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<Guid, Channel<DeviceNotification>>> _listeners = new(StringComparer.Ordinal);
 
@@ -27,8 +27,9 @@ public sealed class DeviceNotifications
         {
             await foreach (var notification in EventFeeds.FollowAsync(
                 channel.Reader,
-                new DeviceNotification("ready", cameraId, "ingest", DateTimeOffset.UtcNow),
-                () => new DeviceNotification("heartbeat", cameraId, "ingest", DateTimeOffset.UtcNow),
+                new DeviceNotification("ready", cameraId, "ingest", time.GetUtcNow()),
+                () => new DeviceNotification("heartbeat", cameraId, "ingest", time.GetUtcNow()),
+                time,
                 cancellationToken))
             {
                 yield return notification;

@@ -1,5 +1,6 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using BodyCam.Integration.Webhooks.Subscribing;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
@@ -16,7 +17,6 @@ namespace BodyCam.Integration.Feed.Following;
 /// </summary>
 public static class FollowFeed
 {
-    public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
     private const int Page = 200;
 
     public static RouteHandlerBuilder MapFollowFeed(this RouteGroupBuilder events) =>
@@ -57,48 +57,74 @@ public static class FollowFeed
                 }
 
                 var filter = new FeedFilter(wanted, command, operationId, incidentRef);
-                return TypedResults.ServerSentEvents(FollowAsync(store, signal, filter, from, cancellationToken)
+                return TypedResults.ServerSentEvents(FollowAsync(store, signal, filter, from, time, cancellationToken)
                     .RecordedAsync(store, http, "integration", "event-feed", reason, time, cancellationToken));
             })
             .RequireRoles(Roles.Cad, Roles.ControlRoom, Roles.Admin)
             .WithName("FollowIntegrationFeed")
             .WithSummary("Server-sent events: BodyCam's CloudEvents, resumable with Last-Event-ID.");
 
+    /// <summary>The feed's events after <paramref name="after"/> that match, read as they are stored, with the shared feed's ready and heartbeat.</summary>
     private static async IAsyncEnumerable<SseItem<string>> FollowAsync(
-        IDocumentStore store, FeedSignal signal, FeedFilter filter, long after, [EnumeratorCancellation] CancellationToken cancellationToken)
+        IDocumentStore store, FeedSignal signal, FeedFilter filter, long after, TimeProvider time, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        yield return new SseItem<string>("{}", "ready");
-        var quietSince = DateTimeOffset.UtcNow;
-        while (!cancellationToken.IsCancellationRequested)
+        // One page in hand at most: a slow reader holds the reading back, and loses nothing.
+        var matching = Channel.CreateBounded<SseItem<string>>(new BoundedChannelOptions(Page) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var reading = ReadAsync(store, signal, filter, after, matching.Writer, stop.Token);
+        try
         {
-            IReadOnlyList<FeedItem> page;
-            await using (var session = store.QuerySession())
+            await foreach (var item in EventFeeds.FollowAsync(matching.Reader, new SseItem<string>("{}", "ready"), () => new SseItem<string>("{}", "heartbeat"), time, cancellationToken))
             {
-                page = await session.Query<FeedItem>().Where(i => i.Id > after).OrderBy(i => i.Id).Take(Page).ToListAsync(cancellationToken);
+                yield return item;
             }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await reading;
+        }
+    }
 
-            foreach (var item in page)
+    /// <summary>Pages through the feed after <paramref name="after"/>, waking when something is stored; ends the channel with whatever stops it.</summary>
+    private static async Task ReadAsync(
+        IDocumentStore store, FeedSignal signal, FeedFilter filter, long after, ChannelWriter<SseItem<string>> matching, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
             {
-                after = item.Id;
-                if (filter.Matches(item))
+                IReadOnlyList<FeedItem> page;
+                await using (var session = store.QuerySession())
                 {
-                    quietSince = DateTimeOffset.UtcNow;
-                    yield return new SseItem<string>(item.CloudEvent, item.Type) { EventId = item.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+                    page = await session.Query<FeedItem>().Where(i => i.Id > after).OrderBy(i => i.Id).Take(Page).ToListAsync(cancellationToken);
+                }
+
+                foreach (var item in page)
+                {
+                    after = item.Id;
+                    if (filter.Matches(item))
+                    {
+                        await matching.WriteAsync(
+                            new SseItem<string>(item.CloudEvent, item.Type) { EventId = item.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                            cancellationToken);
+                    }
+                }
+
+                if (page.Count < Page)
+                {
+                    await signal.WaitAsync(TimeSpan.FromSeconds(1), cancellationToken);
                 }
             }
-
-            if (page.Count == Page)
-            {
-                continue;
-            }
-
-            if (DateTimeOffset.UtcNow - quietSince >= Heartbeat)
-            {
-                quietSince = DateTimeOffset.UtcNow;
-                yield return new SseItem<string>("{}", "heartbeat");
-            }
-
-            await signal.WaitAsync(TimeSpan.FromSeconds(1), cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            matching.TryComplete();
+        }
+        catch (Exception e)
+        {
+            // PostgreSQL gone, say: the feed ends with the error, the client reconnects with Last-Event-ID.
+            matching.TryComplete(e);
         }
     }
 }
