@@ -30,6 +30,70 @@ public sealed partial class SecurityMatrixTests(BodyCamSystem system)
         private string[] Parts => Who.Split(',', StringSplitOptions.RemoveEmptyEntries);
     }
 
+    /// <summary>
+    /// A generated client learns from the documents what the table says: the bearer scheme and where
+    /// tokens come from, and per operation whether it needs a token, which roles it admits, and the
+    /// problem answers of a refused caller.
+    /// </summary>
+    [Fact]
+    public async Task Every_operation_in_the_OpenAPI_documents_declares_the_security_the_route_table_says()
+    {
+        var rules = ReadRouteTable();
+        using var admin = await system.ClientForAsync("admin");
+        var problems = new List<string>();
+        foreach (var document in Documents)
+        {
+            var json = await admin.GetFromJsonAsyncWithLimits($"openapi/{document}.json");
+            var schemes = json.GetProperty("components").GetProperty("securitySchemes");
+            Assert.Equal("bearer", schemes.GetProperty("bearer").GetProperty("scheme").GetString());
+            Assert.EndsWith("/.well-known/openid-configuration", schemes.GetProperty("oidc").GetProperty("openIdConnectUrl").GetString(), StringComparison.Ordinal);
+            foreach (var path in json.GetProperty("paths").EnumerateObject())
+            {
+                foreach (var operation in path.Value.EnumerateObject().Where(o => o.Name is "get" or "post" or "put" or "delete" or "patch"))
+                {
+                    var route = $"{operation.Name.ToUpperInvariant()} {path.Name}";
+                    if (!rules.TryGetValue((operation.Name.ToUpperInvariant(), path.Name), out var rule))
+                    {
+                        continue; // the matrix test names it
+                    }
+
+                    var security = operation.Value.GetProperty("security").EnumerateArray().ToList();
+                    if (rule.Who is "anyone" or "stream token")
+                    {
+                        if (security.Count != 0)
+                        {
+                            problems.Add($"{route}: open at the door, but the document asks for a bearer token");
+                        }
+
+                        continue;
+                    }
+
+                    var declared = operation.Value.TryGetProperty("x-bodycam-roles", out var roles) ? roles.EnumerateArray().Select(r => r.GetString()!).Order().ToList() : [];
+                    var table = rule.Who == "any signed-in caller" ? [] : rule.Allowed.Concat(rule.Conditional).Distinct().Order().ToList();
+                    if (security.Count != 1 || !security[0].TryGetProperty("bearer", out _))
+                    {
+                        problems.Add($"{route}: no bearer security requirement");
+                    }
+
+                    if (!declared.SequenceEqual(table))
+                    {
+                        problems.Add($"{route}: roles [{string.Join(", ", declared)}], the table says [{string.Join(", ", table)}]");
+                    }
+
+                    foreach (var status in new[] { "401", "403" })
+                    {
+                        if (!operation.Value.GetProperty("responses").TryGetProperty(status, out var response) || !response.GetProperty("content").TryGetProperty("application/problem+json", out _))
+                        {
+                            problems.Add($"{route}: no {status} problem response described");
+                        }
+                    }
+                }
+            }
+        }
+
+        Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
+    }
+
     [Fact]
     public async Task Every_route_answers_every_caller_as_the_route_table_says_and_no_route_is_missing_from_it()
     {

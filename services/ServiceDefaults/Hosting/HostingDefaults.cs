@@ -49,12 +49,14 @@ public static class HostingDefaults
         services.AddOutputCache();
         services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler());
         // Each service publishes its document as /openapi/{service}.json; the gateway serves them all.
-        services.AddOpenApi(serviceName, o => o.AddDocumentTransformer((document, _, _) =>
-        {
-            // Callers reach every service through the gateway, never at its internal address.
-            document.Servers = [];
-            return Task.CompletedTask;
-        }));
+        services.AddOpenApi(serviceName, o => o
+            .AddDocumentTransformer((document, _, _) =>
+            {
+                // Callers reach every service through the gateway, never at its internal address.
+                document.Servers = [];
+                return Task.CompletedTask;
+            })
+            .AddBodyCamSecurity(builder.Configuration["Identity:Issuer"] ?? builder.Configuration["Identity:Authority"]));
         services.Configure<ForwardedHeadersOptions>(o => TrustForwardedHeaders(o, builder.Configuration));
         // A JSON body is small: one megabyte unless the deployment says otherwise, and an endpoint may
         // ask for less (RequestSizeLimit metadata). A camera's live push lifts the limit for itself.
