@@ -191,6 +191,12 @@ public sealed class LiveMapTests(BodyCamSystem system)
         string?[] expected = [.. inside.Select(c => c.OfficerId).Order(StringComparer.Ordinal)];
         Assert.Equal(expected, members.GetProperty("features").EnumerateArray().Select(f => f.GetProperty("id").GetString()).Order(StringComparer.Ordinal));
         Assert.Equal(expected, filtered.Select(f => f.GetProperty("id").GetString()).Order(StringComparer.Ordinal));
+
+        // Every map answer says which operations hold each officer, as location decided it: the console filters by that.
+        var everyone = await system.MapAsync($"bbox={here.Box}");
+        string?[] holding = [.. everyone.Where(f => f.GetProperty("properties").GetProperty("operations").EnumerateArray().Any(o => o.GetString() == operationId))
+            .Select(f => f.GetProperty("id").GetString()).Order(StringComparer.Ordinal)];
+        Assert.Equal(expected, holding);
         await system.AuditEventsEventuallyAsync($"type=OperationOpened&incidentRef=INC-2026-0042");
     }
 

@@ -61,15 +61,4 @@ export function restyle(m, state) {
   m.setRadius(state === "idle" ? 6 : 8);
 }
 
-export function insidePolygon([lon, lat], polygon) {
-  const ring = polygon.coordinates[0];
-  let inside = false;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-    const [xi, yi] = ring[i];
-    const [xj, yj] = ring[j];
-    if (yi > lat !== yj > lat && lon < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
-}
-
 export { L };

@@ -2,7 +2,7 @@
 // service's change feed. The list beside the map is the keyboard way to the same officers.
 import { fetchEventSource } from "./vendor/fetch-event-source/index.js";
 import { api, bearer, el, say, time } from "./api.js";
-import { L, baseMap, marker, restyle, stateOf, insidePolygon } from "./geo.js";
+import { L, baseMap, marker, restyle, stateOf } from "./geo.js";
 import * as live from "./live.js";
 
 const officers = new Map(); // officerId -> { feature, marker }
@@ -16,6 +16,8 @@ export function init() {
   document.getElementById("filter-text").addEventListener("input", renderSoon);
   document.getElementById("filter-operation").addEventListener("change", () => {
     render();
+    // The officers' operations as location decides them now (an officer standing still sends no change).
+    refreshOfficers().catch(() => say("Could not refresh the officers; the filter uses what the map last heard."));
     const op = operations.get(document.getElementById("filter-operation").value);
     if (op) map.fitBounds(L.geoJSON(op.area).getBounds(), { maxZoom: 15 });
   });
@@ -47,10 +49,14 @@ async function loadOperations() {
   }
 }
 
-async function loadOfficers() {
+async function refreshOfficers() {
   const collection = await api("/api/location/officers");
   for (const feature of collection.features) upsert(feature);
   render();
+}
+
+async function loadOfficers() {
+  await refreshOfficers();
   const points = [...officers.values()].map((o) => o.marker.getLatLng());
   if (points.length) map.fitBounds(L.latLngBounds(points), { maxZoom: 14, padding: [30, 30] });
 }
@@ -105,8 +111,9 @@ function visible(feature) {
   if (document.getElementById("filter-recording").checked && !p.recording) return false;
   const text = document.getElementById("filter-text").value.trim().toLowerCase();
   if (text && !`${p.officerId} ${p.callsign ?? ""}`.toLowerCase().includes(text)) return false;
-  const op = operations.get(document.getElementById("filter-operation").value);
-  return !op || insidePolygon(feature.geometry.coordinates, op.area);
+  // Who is inside an operation's area is location's decision, carried on each officer's feature.
+  const operationId = document.getElementById("filter-operation").value;
+  return !operationId || (p.operations ?? []).includes(operationId);
 }
 
 // A busy force sends many changes a second: draw at most twice a second.

@@ -13,7 +13,7 @@ public static class NearestBench
     {
         Console.WriteLine($"Nearest-{count} over {officers:N0} live officers, {queries:N0} queries");
         var random = new Random(42);
-        var map = new LiveMap(TimeProvider.System);
+        var map = new LiveMap(TimeProvider.System, new BodyCam.Location.Operations.OperationAreas());
         for (var i = 0; i < officers; i++)
         {
             var camera = $"cam-{i}";

@@ -1,3 +1,5 @@
+using NetTopologySuite.Geometries;
+
 namespace BodyCam.Integration.Facts;
 
 /// <summary>
@@ -36,20 +38,17 @@ public sealed record CameraState(
 /// <summary>An operation's area as integration keeps it, to tell which cameras are in it.</summary>
 public sealed record OperationArea(string Id, string Name, string Kind, IReadOnlyList<double[]> Ring, string? IncidentRef)
 {
-    /// <summary>Ray casting over the ring of [lon, lat] positions.</summary>
+    private static readonly GeometryFactory Geometry = new(new PrecisionModel(), 4326);
+    private Polygon? _area;
+
+    /// <summary>
+    /// Whether the position is in the area: the polygon of the ring of [lon, lat] positions covers it
+    /// (a point on the boundary is in), by NetTopologySuite, as location decides it for the map.
+    /// </summary>
     public bool Contains(double lat, double lon)
     {
-        var inside = false;
-        for (int i = 0, j = Ring.Count - 1; i < Ring.Count; j = i++)
-        {
-            var (xi, yi, xj, yj) = (Ring[i][0], Ring[i][1], Ring[j][0], Ring[j][1]);
-            if ((yi > lat) != (yj > lat) && lon < ((xj - xi) * (lat - yi) / (yj - yi)) + xi)
-            {
-                inside = !inside;
-            }
-        }
-
-        return inside;
+        _area ??= Geometry.CreatePolygon([.. Ring.Select(p => new Coordinate(p[0], p[1]))]);
+        return _area.Covers(Geometry.CreatePoint(new Coordinate(lon, lat)));
     }
 
     public (double Lat, double Lon) Centre() => (Ring.Take(Ring.Count - 1).Average(p => p[1]), Ring.Take(Ring.Count - 1).Average(p => p[0]));

@@ -10,7 +10,7 @@ namespace BodyCam.Location.Map;
 /// have stored it. Facts that arrive late (an older sample, an older recording change) never move an
 /// officer backwards.
 /// </summary>
-public sealed class LiveMap(TimeProvider time)
+public sealed class LiveMap(TimeProvider time, Operations.OperationAreas areas)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, MapEntry> _entries = new(StringComparer.Ordinal);
@@ -102,7 +102,8 @@ public sealed class LiveMap(TimeProvider time)
 
     private void Change(string cameraId, Func<MapEntry, MapEntry> change)
     {
-        MapChange? published = null;
+        MapEntry? updated = null;
+        MapEntry? removed = null;
         lock (_gate)
         {
             var before = _entries.GetValueOrDefault(cameraId) ?? new MapEntry(cameraId);
@@ -116,18 +117,27 @@ public sealed class LiveMap(TimeProvider time)
             if (after.OnMap)
             {
                 _grid.Upsert(cameraId, after.Lat!.Value, after.Lon!.Value);
-                published = new MapChange("updated", cameraId, after.OfficerId, OfficerFeature.Of(after));
+                updated = after;
             }
             else
             {
                 _grid.Remove(cameraId);
                 if (before.OnMap)
                 {
-                    published = new MapChange("removed", cameraId, before.OfficerId, null);
+                    removed = before;
                 }
             }
         }
 
+        if (_followers.IsEmpty)
+        {
+            return;
+        }
+
+        // Which operations hold the officer is worked out outside the lock, once for every follower.
+        var published = updated is not null ? new MapChange("updated", cameraId, updated.OfficerId, OfficerFeature.Of(updated, areas))
+            : removed is not null ? new MapChange("removed", cameraId, removed.OfficerId, null)
+            : null;
         if (published is not null)
         {
             foreach (var follower in _followers.Values)

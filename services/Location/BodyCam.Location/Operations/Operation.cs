@@ -31,6 +31,19 @@ public sealed class OperationAreas
     public (Operation Operation, Polygon Area)? Find(string operationId) =>
         _operations.TryGetValue(operationId, out var found) ? found : null;
 
+    /// <summary>The one rule for "in the area": the polygon covers the point (a point on the boundary is in).</summary>
     public static bool Contains(Polygon area, double lat, double lon) =>
         area.Covers(Geometry.CreatePoint(new Coordinate(lon, lat)));
+
+    /// <summary>The ids of the operations whose area holds the point, oldest first.</summary>
+    public IReadOnlyList<string> Holding(double lat, double lon)
+    {
+        if (_operations.IsEmpty)
+        {
+            return [];
+        }
+
+        var point = Geometry.CreatePoint(new Coordinate(lon, lat));
+        return [.. _operations.Values.Where(o => o.Area.Covers(point)).OrderBy(o => o.Operation.OpenedAt).Select(o => o.Operation.OperationId)];
+    }
 }

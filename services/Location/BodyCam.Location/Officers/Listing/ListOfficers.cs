@@ -54,7 +54,7 @@ public static class ListOfficers
 
         var entries = (box is { } b ? map.InBox(b.MinLon, b.MinLat, b.MaxLon, b.MaxLat, Include) : map.OnMap(Include)).ToList();
         await PersonalDataReads.RecordPolledAsync(session, http, "location", "live-map", operationId, entries.Count, reason, time.GetUtcNow(), cancellationToken);
-        return TypedResults.Ok(new OfficerFeatureCollection([.. entries.OrderBy(e => e.OfficerId, StringComparer.Ordinal).Select(OfficerFeature.Of)]));
+        return TypedResults.Ok(new OfficerFeatureCollection([.. entries.OrderBy(e => e.OfficerId, StringComparer.Ordinal).Select(e => OfficerFeature.Of(e, areas))]));
     }
 
     private static (double, double, double, double)? ParseBox(string bbox)

@@ -37,7 +37,7 @@ public static class ListOperations
                 var box = found.Area.EnvelopeInternal;
                 var inside = map.InBox(box.MinX, box.MinY, box.MaxX, box.MaxY, e => OperationAreas.Contains(found.Area, e.Lat!.Value, e.Lon!.Value)).ToList();
                 await PersonalDataReads.RecordPolledAsync(session, http, "location", "operation-officers", operationId, inside.Count, reason, time.GetUtcNow(), cancellationToken);
-                return TypedResults.Ok(new OfficerFeatureCollection([.. inside.Select(OfficerFeature.Of)]));
+                return TypedResults.Ok(new OfficerFeatureCollection([.. inside.Select(e => OfficerFeature.Of(e, areas))]));
             })
             .RequireRoles(MapReaders.Roles)
             .WithName("ListOperationOfficers")
