@@ -42,6 +42,7 @@ if (builder.Configuration["DataProtection:KeyRingPath"] is { } keyRingPath)
 builder.Services.AddSingleton<FeedWriter>();
 builder.Services.AddSingleton<FeedSignal>();
 builder.Services.AddSingleton<PositionSampling>();
+builder.Services.AddHttpClient(IncidentCameras.LocationClient, c => c.BaseAddress = IncidentCameras.LocationUrl(builder.Configuration));
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked experimental; it is the documented way out of the defaults.
 builder.Services.AddHttpClient(WebhookDispatcher.Client, c =>
     {

@@ -53,16 +53,3 @@ public sealed record OperationArea(string Id, string Name, string Kind, IReadOnl
 
     public (double Lat, double Lon) Centre() => (Ring.Take(Ring.Count - 1).Average(p => p[1]), Ring.Take(Ring.Count - 1).Average(p => p[0]));
 }
-
-public static class Distance
-{
-    /// <summary>Great-circle distance in metres.</summary>
-    public static double Metres(double lat1, double lon1, double lat2, double lon2)
-    {
-        const double earthRadius = 6_371_008.8;
-        var dLat = double.DegreesToRadians(lat2 - lat1);
-        var dLon = double.DegreesToRadians(lon2 - lon1);
-        var a = Math.Pow(Math.Sin(dLat / 2), 2) + (Math.Cos(double.DegreesToRadians(lat1)) * Math.Cos(double.DegreesToRadians(lat2)) * Math.Pow(Math.Sin(dLon / 2), 2));
-        return 2 * earthRadius * Math.Asin(Math.Min(1, Math.Sqrt(a)));
-    }
-}
