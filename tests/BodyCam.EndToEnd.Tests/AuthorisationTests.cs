@@ -52,76 +52,18 @@ public sealed class AuthorisationTests(BodyCamSystem system)
         Assert.Equal(grant.GetProperty("policyVersion").GetString(), data.GetProperty("policyVersion").GetString());
     }
 
-    [Theory]
-    [InlineData("use-of-force-review")]
-    [InlineData("stop-and-search-review")]
-    [InlineData("performance-monitoring")]
-    public async Task An_excluded_purpose_is_refused_naming_the_rule_and_the_refusal_is_recorded(string purpose)
+    /// <summary>The journey of a refusal: decided by authorisation, on the audit record with its rule (every rule's own test is in-process, in BodyCam.Authorisation.Tests).</summary>
+    [Fact]
+    public async Task A_ruled_out_purpose_is_refused_and_the_refusal_reaches_the_audit_record_with_its_rule()
     {
         var camera = await system.RecordingCameraAsync();
         using var supervisor = await system.ClientForAsync("supervisor1");
 
-        using var response = await supervisor.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = camera.CameraId, purpose, reason = Reason, incidentRef = "INC-9" });
+        using var response = await supervisor.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = camera.CameraId, purpose = "use-of-force-review", reason = Reason, incidentRef = "INC-9" });
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        var problem = await response.ProblemAsync();
-        Assert.Equal("urn:bodycam:problem:view-denied", problem.GetProperty("type").GetString());
-        Assert.Equal("denied", problem.GetProperty("decision").GetString());
-        Assert.Equal("excluded-purpose", problem.GetProperty("rule").GetString());
-        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("explanation").GetString()));
-        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("policyVersion").GetString()));
+        Assert.Equal("excluded-purpose", (await response.ProblemAsync()).GetProperty("rule").GetString());
         await AssertRefusalRecordedAsync(camera.CameraId, "excluded-purpose");
-    }
-
-    public static TheoryData<string, string, HttpStatusCode, string> BadRequests => new()
-    {
-        { "no reason", """{"cameraId":"{camera}","purpose":"officer-safety"}""", HttpStatusCode.BadRequest, "reason-required" },
-        { "a short reason", """{"cameraId":"{camera}","purpose":"officer-safety","reason":"checking"}""", HttpStatusCode.BadRequest, "reason-required" },
-        { "an unknown purpose", """{"cameraId":"{camera}","purpose":"curiosity","reason":"Colleague alone at a disturbance"}""", HttpStatusCode.BadRequest, "unknown-purpose" },
-        { "no purpose", """{"cameraId":"{camera}","reason":"Colleague alone at a disturbance"}""", HttpStatusCode.BadRequest, "purpose-required" },
-        { "a camera and an officer", """{"cameraId":"{camera}","officerId":"x","purpose":"officer-safety","reason":"Colleague alone at a disturbance"}""", HttpStatusCode.BadRequest, "camera-or-officer" },
-        { "incident command without an incident", """{"cameraId":"{camera}","purpose":"incident-command","reason":"Colleague alone at a disturbance"}""", HttpStatusCode.BadRequest, "incident-ref-required" },
-    };
-
-    [Theory]
-    [MemberData(nameof(BadRequests))]
-    public async Task A_bad_request_is_a_clear_problem_nothing_is_granted_and_the_refusal_is_recorded(string why, string body, HttpStatusCode status, string rule)
-    {
-        var camera = await system.RecordingCameraAsync();
-        using var supervisor = await system.ClientForAsync("supervisor1");
-
-        using var response = await supervisor.PostAsync("api/authorisation/view-requests",
-            new StringContent(body.Replace("{camera}", camera.CameraId, StringComparison.Ordinal), System.Text.Encoding.UTF8, "application/json"));
-
-        Assert.True(response.StatusCode == status, $"{why}: {(int)response.StatusCode}");
-        Assert.Equal(rule, (await response.ProblemAsync()).GetProperty("rule").GetString());
-        await AssertRefusalRecordedAsync(camera.CameraId, rule);
-        Assert.Empty(await GrantsForAsync(camera.CameraId));
-    }
-
-    [Fact]
-    public async Task Unknown_cameras_and_officers_are_404_and_a_camera_not_recording_is_a_403_denial_each_on_the_record()
-    {
-        var idle = await system.EnlistAsync();
-        await Eventually.Async(() => system.KnownToAuthorisationAsync(idle.CameraId, recording: false), what: "authorisation to know the camera");
-        using var supervisor = await system.ClientForAsync("supervisor1");
-
-        using var unknownCamera = await supervisor.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = "CAM-NOBODY", purpose = "officer-safety", reason = Reason });
-        using var unknownOfficer = await supervisor.PostAsJsonAsync("api/authorisation/view-requests", new { officerId = "nobody-at-all", purpose = "officer-safety", reason = Reason });
-        using var notRecording = await supervisor.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = idle.CameraId, purpose = "officer-safety", reason = Reason });
-
-        Assert.Equal(HttpStatusCode.NotFound, unknownCamera.StatusCode);
-        Assert.Equal("unknown-camera", (await unknownCamera.ProblemAsync()).GetProperty("rule").GetString());
-        Assert.Equal(HttpStatusCode.NotFound, unknownOfficer.StatusCode);
-        Assert.Equal("unknown-officer", (await unknownOfficer.ProblemAsync()).GetProperty("rule").GetString());
-        Assert.Equal(HttpStatusCode.Forbidden, notRecording.StatusCode);
-        var denial = await notRecording.ProblemAsync();
-        Assert.Equal("camera-not-recording", denial.GetProperty("rule").GetString());
-        Assert.Equal("denied", denial.GetProperty("decision").GetString());
-        Assert.False(string.IsNullOrEmpty(denial.GetProperty("explanation").GetString()));
-        Assert.False(string.IsNullOrEmpty(denial.GetProperty("policyVersion").GetString()));
-        await AssertRefusalRecordedAsync(idle.CameraId, "camera-not-recording");
-        await AssertRefusalRecordedAsync("CAM-NOBODY", "unknown-camera");
     }
 
     [Fact]
@@ -134,21 +76,6 @@ public sealed class AuthorisationTests(BodyCamSystem system)
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal(camera.CameraId, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("cameraId").GetString());
-    }
-
-    [Fact]
-    public async Task Compliance_never_watches_and_nobody_watches_their_own_camera()
-    {
-        var camera = await system.RecordingCameraAsync();
-        var own = await system.RecordingCameraAsync(officerId: "officer2");
-        using var compliance = await system.ClientForAsync("compliance1");
-        using var officer2 = await system.ClientForAsync("officer2");
-
-        using var refusedCompliance = await compliance.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = camera.CameraId, purpose = "officer-safety", reason = Reason });
-        using var refusedOwn = await officer2.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = own.CameraId, purpose = "officer-safety", reason = Reason });
-
-        Assert.Equal("compliance-never-watches", (await refusedCompliance.ProblemAsync()).GetProperty("rule").GetString());
-        Assert.Equal("own-camera", (await refusedOwn.ProblemAsync()).GetProperty("rule").GetString());
     }
 
     [Fact]
@@ -167,25 +94,6 @@ public sealed class AuthorisationTests(BodyCamSystem system)
         Assert.Equal("Incident closed", events[0].GetProperty("data").GetProperty("reason").GetString());
         using var again = await supervisor.PostAsJsonAsync($"api/authorisation/grants/{grantId}/revoke", new { reason = "Incident closed" });
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
-    }
-
-    [Fact]
-    public async Task An_officer_may_not_revoke_someone_elses_grant_and_the_refusal_is_recorded()
-    {
-        var camera = await system.RecordingCameraAsync();
-        var grantId = await GrantAsync("control1", camera.CameraId, purpose: "resource-deployment");
-        using var officer = await system.ClientForAsync("officer4");
-
-        using var refused = await officer.PostAsJsonAsync($"api/authorisation/grants/{grantId}/revoke", new { reason = "Not mine to revoke" });
-
-        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
-        await Eventually.Async(async () =>
-        {
-            var items = await system.AuditEventsAsync("type=AccessRefused&limit=1000");
-            return items.FirstOrDefault(e => e.GetProperty("actorId").GetString() == "officer4"
-                && e.GetProperty("data").GetProperty("path").GetString()!.Contains(grantId, StringComparison.Ordinal)) is { ValueKind: JsonValueKind.Object } hit ? (object)hit : null;
-        }, what: "officer4's refusal on the record");
-        Assert.Equal("active", (await GrantAsViewerAsync("control1", grantId)).GetProperty("state").GetString());
     }
 
     [Fact]
@@ -247,27 +155,6 @@ public sealed class AuthorisationTests(BodyCamSystem system)
         var record = await system.AuditEventsEventuallyAsync($"incidentRef=INC-2026-77", count: 2);
         Assert.Contains(record, e => e.GetProperty("type").GetString() == "ViewRequestDecided" && e.GetProperty("actorId").GetString() == "control1");
         Assert.Contains(record, e => e.GetProperty("type").GetString() == "ViewRequestApproved" && e.GetProperty("actorId").GetString() == "supervisor1");
-    }
-
-    [Fact]
-    public async Task A_supervisor_cannot_approve_their_own_request_and_a_refused_request_grants_nothing()
-    {
-        var camera = await system.RecordingCameraAsync();
-        using var supervisor = await system.ClientForAsync("supervisor1");
-        using var control = await system.ClientForAsync("control1");
-
-        using var own = await supervisor.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = camera.CameraId, purpose = "evidence-advice", reason = Reason, incidentRef = "INC-3" });
-        var ownId = (await own.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("requestId").GetString();
-        using var selfApproved = await supervisor.PostAsJsonAsync($"api/authorisation/view-requests/{ownId}/approve", new { });
-        using var asked = await control.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = camera.CameraId, purpose = "evidence-advice", reason = Reason, incidentRef = "INC-3" });
-        var askedId = (await asked.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("requestId").GetString();
-        using var refused = await supervisor.PostAsJsonAsync($"api/authorisation/view-requests/{askedId}/refuse", new { note = "Not proportionate" });
-
-        Assert.Equal(HttpStatusCode.Forbidden, selfApproved.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
-        var after = await GrantAsViewerAsync("control1", askedId!);
-        Assert.Equal("refused", after.GetProperty("state").GetString());
-        Assert.Null(after.GetProperty("streamToken").GetString());
     }
 
     [Fact]
@@ -405,12 +292,6 @@ public sealed class AuthorisationTests(BodyCamSystem system)
     {
         using var http = await system.ClientForAsync(viewer);
         return await http.GetFromJsonAsync<JsonElement>($"api/authorisation/view-requests/{grantId}");
-    }
-
-    private async Task<JsonElement[]> GrantsForAsync(string cameraId)
-    {
-        using var supervisor = await system.ClientForAsync("supervisor1");
-        return (await supervisor.GetFromJsonAsync<JsonElement[]>($"api/authorisation/grants?cameraId={cameraId}"))!;
     }
 
     private async Task AssertRefusalRecordedAsync(string cameraId, string rule)
