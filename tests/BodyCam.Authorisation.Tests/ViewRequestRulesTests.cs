@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using BodyCam.Testing;
 using Xunit;
 
 namespace BodyCam.Authorisation.Tests;
@@ -27,7 +28,7 @@ public sealed class ViewRequestRulesTests(AuthorisationHost host) : IClassFixtur
         using var response = await supervisor.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = camera, purpose, reason = Reason, incidentRef = "INC-9" });
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        var problem = await ProblemAsync(response);
+        var problem = await response.ProblemAsync();
         Assert.Equal("urn:bodycam:problem:view-denied", problem.GetProperty("type").GetString());
         Assert.Equal("denied", problem.GetProperty("decision").GetString());
         Assert.Equal("excluded-purpose", problem.GetProperty("rule").GetString());
@@ -60,7 +61,7 @@ public sealed class ViewRequestRulesTests(AuthorisationHost host) : IClassFixtur
             body.Replace("{camera}", camera, StringComparison.Ordinal).Replace("{long}", new string('x', 1001), StringComparison.Ordinal), Encoding.UTF8, "application/json"));
 
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{why}: {(int)response.StatusCode}");
-        Assert.Equal(rule, (await ProblemAsync(response)).GetProperty("rule").GetString());
+        Assert.Equal(rule, (await response.ProblemAsync()).GetProperty("rule").GetString());
         await AssertDeniedOnRecordAsync(camera, rule);
     }
 
@@ -75,11 +76,11 @@ public sealed class ViewRequestRulesTests(AuthorisationHost host) : IClassFixtur
         using var notRecording = await supervisor.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = idle, purpose = "officer-safety", reason = Reason });
 
         Assert.Equal(HttpStatusCode.NotFound, unknownCamera.StatusCode);
-        Assert.Equal("unknown-camera", (await ProblemAsync(unknownCamera)).GetProperty("rule").GetString());
+        Assert.Equal("unknown-camera", (await unknownCamera.ProblemAsync()).GetProperty("rule").GetString());
         Assert.Equal(HttpStatusCode.NotFound, unknownOfficer.StatusCode);
-        Assert.Equal("unknown-officer", (await ProblemAsync(unknownOfficer)).GetProperty("rule").GetString());
+        Assert.Equal("unknown-officer", (await unknownOfficer.ProblemAsync()).GetProperty("rule").GetString());
         Assert.Equal(HttpStatusCode.Forbidden, notRecording.StatusCode);
-        var denial = await ProblemAsync(notRecording);
+        var denial = await notRecording.ProblemAsync();
         Assert.Equal(("camera-not-recording", "denied"), (denial.GetProperty("rule").GetString(), denial.GetProperty("decision").GetString()));
         await AssertDeniedOnRecordAsync(idle, "camera-not-recording");
         await AssertDeniedOnRecordAsync("CAM-NOBODY", "unknown-camera");
@@ -96,8 +97,8 @@ public sealed class ViewRequestRulesTests(AuthorisationHost host) : IClassFixtur
         using var refusedCompliance = await compliance.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = camera, purpose = "officer-safety", reason = Reason });
         using var refusedOwn = await officer2.PostAsJsonAsync("api/authorisation/view-requests", new { cameraId = own, purpose = "officer-safety", reason = Reason });
 
-        Assert.Equal("compliance-never-watches", (await ProblemAsync(refusedCompliance)).GetProperty("rule").GetString());
-        Assert.Equal("own-camera", (await ProblemAsync(refusedOwn)).GetProperty("rule").GetString());
+        Assert.Equal("compliance-never-watches", (await refusedCompliance.ProblemAsync()).GetProperty("rule").GetString());
+        Assert.Equal("own-camera", (await refusedOwn.ProblemAsync()).GetProperty("rule").GetString());
     }
 
     [Fact]
@@ -152,7 +153,7 @@ public sealed class ViewRequestRulesTests(AuthorisationHost host) : IClassFixtur
         using var supervisor = host.ClientFor("supervisor1", "supervisor", "B", "supervisor1");
         using var response = await supervisor.GetAsync($"api/authorisation/view-requests?{query}");
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.True((await ProblemAsync(response)).GetProperty("errors").TryGetProperty("state", out _));
+        Assert.True((await response.ProblemAsync()).GetProperty("errors").TryGetProperty("state", out _));
     }
 
     private async Task AssertDeniedOnRecordAsync(string cameraId, string rule)
@@ -160,11 +161,5 @@ public sealed class ViewRequestRulesTests(AuthorisationHost host) : IClassFixtur
         var decisions = await host.DecisionsAsync(cameraId);
         Assert.Contains(decisions, d => d.Decision == "denied" && d.Rule == rule);
         Assert.DoesNotContain(decisions, d => d.Decision == "granted");
-    }
-
-    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response)
-    {
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 }

@@ -40,12 +40,6 @@ internal static class Api
             within ?? TimeSpan.FromSeconds(30),
             $"{count} audit entries for '{query}'");
 
-    public static async Task<JsonElement> ProblemAsync(this HttpResponseMessage response)
-    {
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
-    }
-
     /// <summary>The next notification on a camera's feed, skipping heartbeats.</summary>
     public static async Task<(string Type, JsonElement Data)> NextNotificationAsync(this IAsyncEnumerator<System.Net.ServerSentEvents.SseItem<string>> events)
     {

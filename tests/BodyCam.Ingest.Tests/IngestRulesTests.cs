@@ -60,7 +60,7 @@ public sealed class IngestRulesTests(IngestHost host) : IClassFixture<IngestHost
         using var response = await admin.PostAsync("api/ingest/cameras", new StringContent(body, Encoding.UTF8, "application/json"));
 
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{why}: {(int)response.StatusCode}");
-        var problem = await ProblemAsync(response);
+        var problem = await response.ProblemAsync();
         Assert.Equal("urn:bodycam:problem:invalid-request", problem.GetProperty("type").GetString());
         Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()));
         Assert.Empty(await host.StreamsLikeAsync("camera/CAM-BAD-"));
@@ -84,7 +84,7 @@ public sealed class IngestRulesTests(IngestHost host) : IClassFixture<IngestHost
         using var response = await admin.PostAsync("api/ingest/cameras", new StringContent(body, Encoding.UTF8, "application/json"));
 
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{why}: {(int)response.StatusCode}");
-        var problem = await ProblemAsync(response);
+        var problem = await response.ProblemAsync();
         Assert.Equal("urn:bodycam:problem:invalid-request", problem.GetProperty("type").GetString());
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"{why}: the problem should name '{field}'");
         Assert.Empty(await host.StreamsLikeAsync("camera/CAM-BAD-"));
@@ -99,7 +99,7 @@ public sealed class IngestRulesTests(IngestHost host) : IClassFixture<IngestHost
         using var response = await admin.PostAsync("api/ingest/cameras", new StringContent("cameraId=X", Encoding.UTF8, "text/plain"));
 
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
-        Assert.Equal("urn:bodycam:problem:unsupported-media-type", (await ProblemAsync(response)).GetProperty("type").GetString());
+        Assert.Equal("urn:bodycam:problem:unsupported-media-type", (await response.ProblemAsync()).GetProperty("type").GetString());
     }
 
     public static TheoryData<string, string, string> BadSamples => new()
@@ -125,7 +125,7 @@ public sealed class IngestRulesTests(IngestHost host) : IClassFixture<IngestHost
         using var response = await device.PostAsync($"api/ingest/cameras/{cameraId}/telemetry", new StringContent(body, Encoding.UTF8, "application/json"));
 
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{why}: {(int)response.StatusCode}");
-        var errors = (await ProblemAsync(response)).GetProperty("errors");
+        var errors = (await response.ProblemAsync()).GetProperty("errors");
         Assert.True(errors.TryGetProperty("samples[1]", out var sampleErrors), $"{why}: the second sample should be named");
         Assert.False(errors.TryGetProperty("samples[0]", out _), $"{why}: the good sample is not at fault");
         Assert.Contains(mentioned, sampleErrors.GetRawText(), StringComparison.Ordinal);
@@ -142,7 +142,7 @@ public sealed class IngestRulesTests(IngestHost host) : IClassFixture<IngestHost
         using var empty = await device.PostAsJsonAsync($"api/ingest/cameras/{cameraId}/telemetry", new { samples = Array.Empty<object>() });
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, oversized.StatusCode);
-        Assert.Equal("urn:bodycam:problem:payload-too-large", (await ProblemAsync(oversized)).GetProperty("type").GetString());
+        Assert.Equal("urn:bodycam:problem:payload-too-large", (await oversized.ProblemAsync()).GetProperty("type").GetString());
         Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
     }
 
@@ -188,14 +188,8 @@ public sealed class IngestRulesTests(IngestHost host) : IClassFixture<IngestHost
 
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
-        var errors = (await ProblemAsync(bad)).GetProperty("errors");
+        var errors = (await bad.ProblemAsync()).GetProperty("errors");
         Assert.True(errors.TryGetProperty("officerId", out _) && errors.TryGetProperty("callsign", out _) && errors.TryGetProperty("command", out _));
         Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
-    }
-
-    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response)
-    {
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 }

@@ -34,7 +34,7 @@ public sealed class MapRulesTests(LocationHost host) : IClassFixture<LocationHos
         using var response = await control.GetAsync(path);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.True((await ProblemAsync(response)).GetProperty("errors").TryGetProperty(parameter, out _), $"{path} should name {parameter}");
+        Assert.True((await response.ProblemAsync()).GetProperty("errors").TryGetProperty(parameter, out _), $"{path} should name {parameter}");
     }
 
     [Fact]
@@ -96,11 +96,5 @@ public sealed class MapRulesTests(LocationHost host) : IClassFixture<LocationHos
         using var refused = await compliance.GetAsync("api/location/officers/nearest?lat=1&lon=1");
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.Contains(await host.RefusalsAsync(), r => r.ActorId == "compliance9" && r.Path.Contains("nearest", StringComparison.Ordinal));
-    }
-
-    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response)
-    {
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 }
