@@ -143,28 +143,6 @@ public sealed class AuditExportTests(BodyCamSystem system)
         Assert.Contains("is not signed by this key", wrongOutput);
     }
 
-    [Theory]
-    [InlineData("format=xml", HttpStatusCode.BadRequest)]
-    [InlineData("from=yesterday", HttpStatusCode.BadRequest)]
-    [InlineData("from=0", HttpStatusCode.BadRequest)]
-    [InlineData("from=9&to=3", HttpStatusCode.BadRequest)]
-    public async Task Bad_export_requests_are_clear_4xx_problems(string query, HttpStatusCode status)
-    {
-        using var compliance = await system.ClientForAsync("compliance1");
-        using var response = await compliance.GetAsync($"api/audit/export?{query}");
-
-        Assert.Equal(status, response.StatusCode);
-        Assert.Equal("urn:bodycam:problem:invalid-request", (await response.ProblemAsync()).GetProperty("type").GetString());
-    }
-
-    [Fact]
-    public async Task An_officer_may_not_export_the_audit()
-    {
-        using var officer = await system.ClientForAsync("officer1");
-
-        Assert.Equal(HttpStatusCode.Forbidden, (await officer.GetAsync("api/audit/export")).StatusCode);
-    }
-
     /// <summary>Waits for a signed checkpoint and returns its sequence number.</summary>
     private async Task<long> CheckpointedSeqAsync()
     {
