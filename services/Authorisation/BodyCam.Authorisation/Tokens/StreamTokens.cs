@@ -68,6 +68,8 @@ public sealed class StreamTokens
                 new Claim("camera_id", grant.CameraId!),
                 new Claim("purpose", grant.Purpose),
                 new Claim("jti", Guid.NewGuid().ToString("N")),
+                // What a viewer marks or says on this grant is filed under its incident.
+                .. grant.IncidentRef is { } incident ? [new Claim("incident_ref", incident)] : Array.Empty<Claim>(),
             ]),
             SigningCredentials = _credentials,
         });

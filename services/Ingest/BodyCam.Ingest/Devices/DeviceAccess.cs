@@ -10,17 +10,8 @@ namespace BodyCam.Ingest.Devices;
 /// </summary>
 public static class DeviceAccess
 {
-    public static async Task<Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult?> RefuseUnlessOwnCameraAsync(HttpContext http, string cameraId, AccessRefusals refusals)
-    {
-        var own = http.User.IsInRole(Roles.Device) && http.User.FindFirst(BodyCamClaims.CameraId)?.Value == cameraId;
-        if (own)
-        {
-            return null;
-        }
-
-        await refusals.RecordAsync(http, $"A device may speak only for its own camera; this token is not camera '{cameraId}'.", http.RequestAborted);
-        return Problem.Forbidden($"This token may not speak for camera '{cameraId}'.");
-    }
+    public static Task<Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult?> RefuseUnlessOwnCameraAsync(HttpContext http, string cameraId, AccessRefusals refusals) =>
+        OwnCamera.RefuseUnlessAsync(http, cameraId, refusals);
 
     /// <summary>
     /// For a device reporting a fact about its own camera, as of <paramref name="at"/>: refuses a token

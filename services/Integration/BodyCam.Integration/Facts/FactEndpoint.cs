@@ -15,5 +15,5 @@ public static class FactEndpoint
         bus.AddFactEndpoint(Name,
             typeof(CameraAssignedFact), typeof(CameraDockedFact), typeof(RecordingStartedFact), typeof(RecordingStoppedFact),
             typeof(WatchMeRequestedFact), typeof(WatchMeAcknowledgedFact), typeof(StreamWentLiveFact), typeof(StreamEndedFact),
-            typeof(ViewerSessionStartedFact), typeof(ViewerSessionEndedFact), typeof(OperationOpenedFact), typeof(TelemetryFact));
+            typeof(ViewerSessionStartedFact), typeof(ViewerSessionEndedFact), typeof(OperationOpenedFact), typeof(TelemetryFact), typeof(BookmarkMarkedFact));
 }

@@ -22,10 +22,12 @@ public static class EventTypes
     public const string OperationLeft = Prefix + "operation.left";
     public const string ViewerStarted = Prefix + "viewer.started";
     public const string ViewerEnded = Prefix + "viewer.ended";
+    public const string BookmarkMarked = Prefix + "bookmark.marked";
 
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {
         RecordingStarted, RecordingStopped, WatchMeRequested, WatchMeAcknowledged, StreamLive, StreamEnded, OfficerPosition,
         CameraAssigned, CameraDocked, OperationOpened, OperationEntered, OperationLeft, ViewerStarted, ViewerEnded,
+        BookmarkMarked,
     };
 }

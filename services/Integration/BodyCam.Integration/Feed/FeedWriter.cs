@@ -25,7 +25,7 @@ public sealed class FeedWriter(IConfiguration configuration)
 
     public async Task<FeedItem> AppendAsync(
         IDocumentSession session, string eventId, string type, CameraState? camera, string subject, DateTimeOffset time, object data,
-        CancellationToken cancellationToken, IReadOnlyList<OperationArea>? operations = null)
+        CancellationToken cancellationToken, IReadOnlyList<OperationArea>? operations = null, string? incidentRef = null)
     {
         var seq = (await session.AdvancedSql.QueryAsync<long>($"select nextval('{session.DocumentStore.Options.DatabaseSchemaName}.{SequenceName}')", cancellationToken))[0];
         var cloudEvent = new CloudEvent
@@ -44,7 +44,7 @@ public sealed class FeedWriter(IConfiguration configuration)
 
         var inside = operations ?? camera?.Operations ?? [];
         var item = new FeedItem(seq, eventId, type, subject, time, System.Text.Encoding.UTF8.GetString(encoded.Span), camera?.Command,
-            [.. inside.Select(o => o.Id)], [.. inside.Select(o => o.IncidentRef).OfType<string>()]);
+            [.. inside.Select(o => o.Id)], [.. inside.Select(o => o.IncidentRef).OfType<string>().Append(incidentRef).OfType<string>().Distinct()]);
         session.Store(item);
 
         // Once per session: the fact writer adds a whole batch's events through one.

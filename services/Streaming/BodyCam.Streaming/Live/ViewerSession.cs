@@ -3,7 +3,7 @@ using BodyCam.Streaming.Media;
 namespace BodyCam.Streaming.Live;
 
 /// <summary>Who is watching, on which grant, until when; as a verified stream token names them.</summary>
-public sealed record ViewerPass(string ViewerId, string GrantId, string CameraId, string Purpose, DateTimeOffset ExpiresAt);
+public sealed record ViewerPass(string ViewerId, string GrantId, string CameraId, string Purpose, DateTimeOffset ExpiresAt, string? IncidentRef = null);
 
 /// <summary>Why a viewer session ended, as its <c>ViewerSessionEnded</c> event says.</summary>
 public static class EndReasons

@@ -24,9 +24,46 @@ public sealed class ViewerAdmission(
 
     private int SessionsPerGrant => configuration.GetValue("Streaming:SessionsPerGrant", 1);
 
-    public async Task<(ViewerPass? Pass, ProblemHttpResult? Refusal)> AdmitAsync(HttpContext http, string cameraId)
+    /// <summary>The header a caller of the API (an instruction, a bookmark) presents the grant's stream token in, beside their own bearer token.</summary>
+    public const string StreamTokenHeader = "Stream-Token";
+
+    /// <summary>A viewer's player at the door: the stream token as <see cref="TokenOf"/> finds it, and a camera that records.</summary>
+    public Task<(ViewerPass? Pass, ProblemHttpResult? Refusal)> AdmitAsync(HttpContext http, string cameraId) =>
+        AdmitAsync(http, cameraId, TokenOf(http.Request), requireRecording: true);
+
+    /// <summary>
+    /// A signed-in caller acting on a grant they hold (an instruction, a bookmark, talk): the grant's
+    /// stream token in the <see cref="StreamTokenHeader"/> header, a grant that is live, and a token
+    /// that is the caller's own (a copied stream token does not speak for someone else). The camera
+    /// need not be recording at that moment.
+    /// </summary>
+    public async Task<(ViewerPass? Pass, ProblemHttpResult? Refusal)> HolderAsync(HttpContext http, string cameraId)
     {
-        var token = TokenOf(http.Request);
+        var token = http.Request.Headers[StreamTokenHeader].ToString();
+        if (string.IsNullOrWhiteSpace(token))
+        {
+            return (null, StreamingProblems.Of(StatusCodes.Status403Forbidden, StreamingProblems.StreamTokenRequired, "A stream token is required",
+                $"Only a viewer holding a live grant for camera '{cameraId}' may do this: present the grant's stream token in the '{StreamTokenHeader}' header."));
+        }
+
+        var (pass, refusal) = await AdmitAsync(http, cameraId, token.Trim(), requireRecording: false);
+        if (refusal?.ProblemDetails is { Status: StatusCodes.Status401Unauthorized } unauthorised)
+        {
+            // The caller is signed in (their bearer token); the stream token is what they lack: forbidden, not unauthenticated.
+            return (null, StreamingProblems.Of(StatusCodes.Status403Forbidden, unauthorised.Type!, unauthorised.Title!, unauthorised.Detail!));
+        }
+
+        if (pass is not null && pass.ViewerId != http.User.ActorId())
+        {
+            return await RefuseAsync(http, http.User.ActorId(), StatusCodes.Status403Forbidden, ServiceDefaults.Problems.ProblemTypes.Forbidden, "Forbidden",
+                $"The stream token is {pass.ViewerId}'s grant, not the caller's.");
+        }
+
+        return (pass, refusal);
+    }
+
+    private async Task<(ViewerPass? Pass, ProblemHttpResult? Refusal)> AdmitAsync(HttpContext http, string cameraId, string? token, bool requireRecording)
+    {
         if (token is null)
         {
             unverified.Count(http, "No stream token was presented.", null);
@@ -56,6 +93,7 @@ public sealed class ViewerAdmission(
         var grantId = verified.TryGetClaim("grant_id", out var g) ? g.Value : "";
         var tokenCamera = verified.TryGetClaim("camera_id", out var c) ? c.Value : "";
         var purpose = verified.TryGetClaim("purpose", out var p) ? p.Value : "";
+        var incidentRef = verified.TryGetClaim("incident_ref", out var i) ? i.Value : null;
         if (tokenCamera != cameraId)
         {
             return await RefuseAsync(http, viewerId, StatusCodes.Status403Forbidden, ServiceDefaults.Problems.ProblemTypes.Forbidden, "Forbidden",
@@ -100,7 +138,7 @@ public sealed class ViewerAdmission(
         }
 
         var recording = camera?.Recording ?? checkedGrant?.CameraRecording ?? false;
-        if (!recording)
+        if (requireRecording && !recording)
         {
             return await RefuseAsync(http, viewerId, StatusCodes.Status403Forbidden, StreamingProblems.CameraNotRecording, "Not recording",
                 $"Camera '{cameraId}' is not recording; only a recording camera may be watched.");
@@ -122,7 +160,7 @@ public sealed class ViewerAdmission(
                 "The grant behind this stream token has expired.");
         }
 
-        return (new ViewerPass(viewerId, grantId, cameraId, purpose, expires), null);
+        return (new ViewerPass(viewerId, grantId, cameraId, purpose, expires, incidentRef), null);
     }
 
     /// <summary>

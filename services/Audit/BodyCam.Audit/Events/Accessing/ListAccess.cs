@@ -11,18 +11,26 @@ namespace BodyCam.Audit.Events.Accessing;
 /// <summary>One time a viewer's player was connected on a grant.</summary>
 public sealed record AccessSession(string SessionId, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, long? Bytes, long? DurationMs, string? EndReason);
 
+/// <summary>An instruction the viewer sent the wearer on this grant, and when the camera acknowledged it.</summary>
+public sealed record AccessInstruction(string InstructionId, DateTimeOffset SentAt, string Text, DateTimeOffset? AcknowledgedAt);
+
+/// <summary>A moment the viewer marked on this grant (<see cref="At"/>, the video's) and when they marked it.</summary>
+public sealed record AccessBookmark(string BookmarkId, DateTimeOffset At, string Note, DateTimeOffset MarkedAt);
+
 /// <summary>
 /// One consultation, as the Data Protection Act 2018 s.62 log wants it: who (viewer and role, from
 /// where), whose camera (wearer and camera), when (asked, sessions' start and end), why (purpose,
 /// reason, incident), on what authority (grant, policy version and rule), and how it came out
-/// (refused, pending, granted, cut off, ended). <see cref="Seqs"/> are the chain entries it is made of,
+/// (refused, pending, granted, cut off, ended); and what the viewer did with it: instructions to the
+/// wearer, moments marked. <see cref="Seqs"/> are the chain entries it is made of,
 /// <see cref="LeafHashes"/> their leaf hashes in the log's Merkle tree, in the same order.
 /// </summary>
 public sealed record AccessRecord(
     string GrantId, DateTimeOffset RequestedAt, string ViewerId, string ViewerRole, string? OfficerId, string? CameraId,
     string Purpose, string Reason, string? IncidentRef, string PolicyVersion, string Rule, string Explanation, string Decision,
     string Outcome, string? ApprovedBy, string? ClientAddress, DateTimeOffset? ExpiresAt, DateTimeOffset? EndedAt, string? EndReason,
-    IReadOnlyList<AccessSession> Sessions, IReadOnlyList<long> Seqs, IReadOnlyList<string> LeafHashes);
+    IReadOnlyList<AccessSession> Sessions, IReadOnlyList<AccessInstruction> Instructions, IReadOnlyList<AccessBookmark> Bookmarks,
+    IReadOnlyList<long> Seqs, IReadOnlyList<string> LeafHashes);
 
 /// <summary>
 /// <c>GET /api/audit/access?cameraId=&amp;viewerId=&amp;officerId=&amp;incidentRef=&amp;from=&amp;to=&amp;limit=</c>
@@ -32,7 +40,10 @@ public sealed record AccessRecord(
 public static class ListAccess
 {
     private static readonly string[] FollowUps =
-        ["ViewRequestApproved", "ViewRequestRefused", "GrantExtended", "GrantRevoked", "GrantExpired", "ViewerSessionStarted", "ViewerSessionEnded"];
+        [
+            "ViewRequestApproved", "ViewRequestRefused", "GrantExtended", "GrantRevoked", "GrantExpired", "ViewerSessionStarted", "ViewerSessionEnded",
+            "InstructionSent", "InstructionAcknowledged", "BookmarkMarked",
+        ];
 
     private static readonly HashSet<string> CutOffs = ["grant-revoked", "grant-expired", "recording-stopped", "viewer-too-slow", "stream-ended", "streaming-restarted", "service-stopping"];
 
@@ -85,6 +96,8 @@ public static class ListAccess
         DateTimeOffset? endedAt = null;
         var refusedLater = false;
         var sessions = new Dictionary<string, AccessSession>();
+        var instructions = new Dictionary<string, AccessInstruction>();
+        var bookmarks = new List<AccessBookmark>();
         foreach (var entry in after)
         {
             var data = JsonDocument.Parse(entry.Data).RootElement;
@@ -122,6 +135,17 @@ public static class ListAccess
                         EndedAt = entry.At, Bytes = data.GetProperty("bytes").GetInt64(), DurationMs = data.GetProperty("durationMs").GetInt64(), EndReason = EntryData.Text(data, "reason"),
                     };
                     break;
+                case "InstructionSent":
+                    var sent = EntryData.Text(data, "instructionId")!;
+                    instructions[sent] = new AccessInstruction(sent, entry.At, EntryData.Text(data, "text") ?? "", instructions.GetValueOrDefault(sent)?.AcknowledgedAt);
+                    break;
+                case "InstructionAcknowledged":
+                    var acknowledged = EntryData.Text(data, "instructionId")!;
+                    instructions[acknowledged] = (instructions.GetValueOrDefault(acknowledged) ?? new AccessInstruction(acknowledged, entry.At, "", null)) with { AcknowledgedAt = entry.At };
+                    break;
+                case "BookmarkMarked":
+                    bookmarks.Add(new AccessBookmark(EntryData.Text(data, "bookmarkId")!, data.GetProperty("moment").GetDateTimeOffset(), EntryData.Text(data, "note") ?? "", entry.At));
+                    break;
             }
         }
 
@@ -134,7 +158,7 @@ public static class ListAccess
             decidedEntry.Subject, decidedEntry.At, decidedEntry.ViewerId ?? "", EntryData.Text(d, "viewerRole") ?? "", decidedEntry.OfficerId, decidedEntry.CameraId,
             EntryData.Text(d, "purpose") ?? "", EntryData.Text(d, "reason") ?? "", decidedEntry.IncidentRef, EntryData.Text(d, "policyVersion") ?? "", EntryData.Text(d, "rule") ?? "",
             EntryData.Text(d, "explanation") ?? "", decision, outcome, approvedBy, EntryData.Text(d, "clientAddress"), expiresAt, endedAt, endReason,
-            [.. sessions.Values.OrderBy(s => s.StartedAt)], [decidedEntry.Id, .. after.Select(a => a.Id)],
+            [.. sessions.Values.OrderBy(s => s.StartedAt)], [.. instructions.Values.OrderBy(i => i.SentAt)], [.. bookmarks.OrderBy(b => b.At)], [decidedEntry.Id, .. after.Select(a => a.Id)],
             [decidedEntry.ComputeLeafHash(), .. after.Select(a => a.ComputeLeafHash())]);
     }
 }

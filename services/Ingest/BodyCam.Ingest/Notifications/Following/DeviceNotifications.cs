@@ -5,10 +5,14 @@ using BodyCam.ServiceDefaults;
 namespace BodyCam.Ingest.Notifications.Following;
 
 /// <summary>
-/// What a wearer's camera is told: someone started or stopped watching, Watch Me was acknowledged;
-/// also <c>ready</c> when the feed starts and <c>heartbeat</c> while nothing happens.
+/// What a wearer's camera is told: someone started or stopped watching, Watch Me was acknowledged, a
+/// viewer sent an instruction (<see cref="Id"/> is what the camera acknowledges) or marked a moment
+/// (<see cref="Moment"/>, for the camera to mark its own recording); also <c>ready</c> when the feed
+/// starts and <c>heartbeat</c> while nothing happens.
 /// </summary>
-public sealed record DeviceNotification(string Type, string CameraId, string ActorId, DateTimeOffset At, string? Note = null, string? ViewerId = null, string? Role = null, string? Purpose = null);
+public sealed record DeviceNotification(
+    string Type, string CameraId, string ActorId, DateTimeOffset At, string? Note = null, string? ViewerId = null, string? Role = null, string? Purpose = null,
+    string? Id = null, DateTimeOffset? Moment = null);
 
 /// <summary>
 /// The cameras connected to this ingest instance and a bounded queue for each. A camera that does

@@ -11,7 +11,10 @@ namespace BodyCam.Ingest.Notifications.Following;
 
 /// <summary>
 /// <c>GET /api/ingest/cameras/{cameraId}/notifications</c> (the camera's device token): server-sent
-/// events telling the wearer who started or stopped watching and when Watch Me was acknowledged.
+/// events telling the wearer who started or stopped watching, when Watch Me was acknowledged, what a
+/// viewer instructs (<c>instruction</c>, acknowledged at streaming's <c>…/messages/{id}/ack</c>) and
+/// which moments a viewer marked (<c>bookmark</c>). A feed that was down misses what happened meanwhile:
+/// a camera reads its unacknowledged instructions from <c>GET /api/streaming/cameras/{cameraId}/messages?state=sent</c>.
 /// </summary>
 public static class FollowNotifications
 {
@@ -19,7 +22,7 @@ public static class FollowNotifications
         cameras.MapGet("/{cameraId}/notifications", HandleAsync)
             .RequireRoles(Roles.Device)
             .WithName("FollowNotifications")
-            .WithSummary("Server-sent events for the wearer: viewers joining and leaving, Watch Me acknowledged.");
+            .WithSummary("Server-sent events for the wearer: viewers joining and leaving, Watch Me acknowledged, instructions and bookmarks from viewers.");
 
     private static async Task<IResult> HandleAsync(
         string cameraId, HttpContext http, DeviceNotifications notifications, AccessRefusals refusals, CancellationToken cancellationToken)
@@ -41,7 +44,7 @@ public static class FollowNotifications
 /// </summary>
 public sealed class NotificationRelay(DeviceNotifications notifications) :
     IConsumer<WatchMeAcknowledged>, IConsumer<ViewRequestDecided>, IConsumer<ViewRequestApproved>, IConsumer<GrantRevoked>, IConsumer<GrantExpired>,
-    IConsumer<ViewerSessionStarted>, IConsumer<ViewerSessionEnded>
+    IConsumer<ViewerSessionStarted>, IConsumer<ViewerSessionEnded>, IConsumer<InstructionSent>, IConsumer<BookmarkMarked>
 {
     public Task Consume(ConsumeContext<WatchMeAcknowledged> context)
     {
@@ -95,6 +98,22 @@ public sealed class NotificationRelay(DeviceNotifications notifications) :
     {
         var m = context.Message;
         notifications.Notify(new DeviceNotification("viewer-left", m.CameraId, m.ActorId, m.OccurredAt, m.Reason, m.ViewerId));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A viewer tells the wearer what to do; the camera shows it and acknowledges it by its id.</summary>
+    public Task Consume(ConsumeContext<InstructionSent> context)
+    {
+        var m = context.Message;
+        notifications.Notify(new DeviceNotification("instruction", m.CameraId, m.ActorId, m.OccurredAt, m.Text, m.ViewerId, Id: m.InstructionId));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A viewer marked a moment: the camera can mark its own evidential recording there.</summary>
+    public Task Consume(ConsumeContext<BookmarkMarked> context)
+    {
+        var m = context.Message;
+        notifications.Notify(new DeviceNotification("bookmark", m.CameraId, m.ActorId, m.OccurredAt, m.Note, m.ViewerId, Id: m.BookmarkId, Moment: m.Moment));
         return Task.CompletedTask;
     }
 }
