@@ -16,8 +16,8 @@ export class Problem extends Error {
   }
 }
 
-export async function api(path, { method = "GET", body, raw = false } = {}) {
-  const headers = { Authorization: `Bearer ${accessToken}` };
+export async function api(path, { method = "GET", body, raw = false, headers: extra = {} } = {}) {
+  const headers = { ...extra, Authorization: `Bearer ${accessToken}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   if (response.status === 401) {

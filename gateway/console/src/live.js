@@ -1,7 +1,7 @@
 // Asking to watch (purpose, reason, incident reference) and the live player: MSE fed from the
 // WebSocket (init segment, then fragments), LL-HLS through hls.js where MSE or the socket is not
 // available. When the server cuts the stream, the player says so and why.
-import { api, el, say, Problem } from "./api.js";
+import { api, el, say, time, every, Problem } from "./api.js";
 
 let shell;
 let asking = null; // { cameraId, label }
@@ -21,6 +21,62 @@ export function init(_me, app) {
     extend();
   });
   document.getElementById("live-stop").addEventListener("click", () => stopWatching());
+  document.getElementById("instruct-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    instruct();
+  });
+  document.getElementById("bookmark-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    bookmark();
+  });
+}
+
+// Instructions and bookmarks act on the grant being watched: the viewer's own sign-in, and the grant's
+// stream token beside it, so only the holder of a live grant can speak to the wearer or mark a moment.
+const onGrant = () => ({ "Stream-Token": current.grant.streamToken });
+
+async function instruct() {
+  if (!current) return;
+  const input = document.getElementById("instruct-text");
+  try {
+    await api(`/api/streaming/cameras/${encodeURIComponent(current.cameraId)}/messages`, { method: "POST", body: { text: input.value }, headers: onGrant() });
+    input.value = "";
+    await instructions();
+  } catch (e) {
+    say(`Not sent: ${e.problem?.errors ? Object.values(e.problem.errors).flat().join(" ") : e.message}`);
+  }
+}
+
+/** What this viewer told the wearer, and whether the camera has acknowledged each. */
+async function instructions() {
+  if (!current) return;
+  const sent = await api(`/api/streaming/cameras/${encodeURIComponent(current.cameraId)}/messages?limit=10`);
+  document.getElementById("instructions").replaceChildren(...sent.map((m) => el("li", {},
+    m.text, " ",
+    m.acknowledgedAt
+      ? el("span", { className: "state acknowledged" }, `✓ seen by the wearer at ${time(m.acknowledgedAt)}`)
+      : el("span", { className: "state" }, `sent ${time(m.sentAt)}, waiting for the camera`))));
+}
+
+/**
+ * Marks the moment the player shows: now, less how far the picture is behind the newest video the
+ * player holds (the newest fragment left the camera a fraction of a second before it arrived).
+ */
+async function bookmark() {
+  if (!current) return;
+  const video = document.getElementById("player");
+  const ranges = video.buffered;
+  const behind = ranges.length ? Math.max(0, ranges.end(ranges.length - 1) - video.currentTime) : 0;
+  const at = new Date(Date.now() - behind * 1000).toISOString();
+  const input = document.getElementById("bookmark-note");
+  try {
+    const marked = await api(`/api/streaming/cameras/${encodeURIComponent(current.cameraId)}/bookmarks`, { method: "POST", body: { at, note: input.value }, headers: onGrant() });
+    input.value = "";
+    document.getElementById("bookmarks").prepend(el("li", {}, `Bookmarked ${time(marked.at)}`, marked.note ? `: ${marked.note}` : ""));
+    say("Bookmarked for the evidence record.");
+  } catch (e) {
+    say(`Not bookmarked: ${e.problem?.errors ? Object.values(e.problem.errors).flat().join(" ") : e.message}`);
+  }
 }
 
 /** Opens the watch dialog for a camera; the incident reference may come filled in (deep links). */
@@ -84,7 +140,12 @@ async function watch(grant, purpose) {
   status.textContent = `Connecting to ${asking.label}…`;
   current = { grant, cameraId: grant.cameraId, label: asking.label, expiresAt: new Date(grant.expiresAt) };
   controls(true);
-  current.stop = play(grant.cameraId, grant.streamToken);
+  const stopPlaying = play(grant.cameraId, grant.streamToken);
+  const stopPolling = every(2000, instructions);
+  current.stopPolling = stopPolling;
+  current.stop = (message) => { stopPolling(); stopPlaying(message); };
+  document.getElementById("instructions").replaceChildren();
+  document.getElementById("bookmarks").replaceChildren();
   tick();
   clearInterval(countdown);
   countdown = setInterval(tick, 1000);
@@ -117,7 +178,7 @@ async function extend() {
 
 /** Extend and stop apply only while a grant is being watched. */
 function controls(on) {
-  for (const node of document.querySelectorAll("#extend-form input, #extend-form button, #live-stop")) node.disabled = !on;
+  for (const node of document.querySelectorAll("#extend-form input, #extend-form button, #live-stop, .supervise input, .supervise button")) node.disabled = !on;
 }
 
 async function stopWatching(revoke = true) {
@@ -150,6 +211,7 @@ function cut(reason) {
   status.classList.add("cut");
   controls(false);
   clearInterval(countdown);
+  current?.stopPolling?.();
   current = null;
   tick();
 }

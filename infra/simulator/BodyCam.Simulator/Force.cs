@@ -10,7 +10,8 @@ public sealed record SimulatorOptions(Uri Gateway, string Password, int Officers
 /// <summary>
 /// A simulated force on a running BodyCam: each officer's camera is registered and issued as a real
 /// camera would be, then reports positions in batches, records now and then (pushing live video
-/// from the looped clip while it does), and now and then asks to be watched.
+/// from the looped clip while it does), and now and then asks to be watched; its wearer acknowledges
+/// instructions and answers talk (<see cref="Wearer"/>).
 /// </summary>
 public sealed class Force(SimulatorOptions options)
 {
@@ -23,6 +24,7 @@ public sealed class Force(SimulatorOptions options)
     private readonly Random _random = new(options.Seed);
     private long _batches, _switches, _watchMes, _errors, _pushing;
     private LoopedClip? _clip;
+    private IReadOnlyList<Wearer> _wearers = [];
 
     public async Task RunAsync(CancellationToken stop)
     {
@@ -68,11 +70,18 @@ public sealed class Force(SimulatorOptions options)
             while (await report.WaitForNextTickAsync(stop).ConfigureAwait(false))
             {
                 Console.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss} recording {officers.Count(o => o.Recording)}/{officers.Count}, pushing {Interlocked.Read(ref _pushing)}, " +
-                    $"batches {Interlocked.Read(ref _batches)}, switches {Interlocked.Read(ref _switches)}, Watch Me {Interlocked.Read(ref _watchMes)}, errors {Interlocked.Read(ref _errors)}");
+                    $"batches {Interlocked.Read(ref _batches)}, switches {Interlocked.Read(ref _switches)}, Watch Me {Interlocked.Read(ref _watchMes)}, " +
+                    $"instructions acknowledged {_wearers.Sum(w => w.Instructions)}, talk answers {_wearers.Sum(w => w.Answers)}, errors {Interlocked.Read(ref _errors)}");
             }
         }, stop);
 
-        await Task.WhenAll(cameras.Select(c => PatrolAsync(c.Officer, c.Device, stop)));
+        var wearers = cameras.Select(c => new Wearer(_http, c.Officer, c.Device, e =>
+        {
+            Interlocked.Increment(ref _errors);
+            Console.WriteLine(e);
+        })).ToList();
+        _wearers = wearers;
+        await Task.WhenAll([.. cameras.Select(c => PatrolAsync(c.Officer, c.Device, stop)), .. wearers.Select(w => w.RunAsync(stop))]);
         await reporting.ContinueWith(_ => { }, TaskScheduler.Default);
     }
 

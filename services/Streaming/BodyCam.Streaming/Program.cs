@@ -17,6 +17,7 @@ using BodyCam.Streaming.Listing;
 using BodyCam.Streaming.Live;
 using BodyCam.Streaming.Pushing;
 using BodyCam.Streaming.Records;
+using BodyCam.Streaming.Talk;
 using BodyCam.Streaming.Viewing;
 using BodyCam.Streaming.Viewing.Hls;
 using JasperFx.Events.Projections;
@@ -31,12 +32,16 @@ builder.AddEventStore("streaming", options =>
     options.Projections.Snapshot<Bookmark>(SnapshotLifecycle.Inline);
     options.Schema.For<Instruction>().Index(i => i.CameraId);
     options.Schema.For<Bookmark>().Index(b => b.CameraId).Index(b => b.IncidentRef);
+    options.Schema.For<TalkAudio>().Index(a => a.KeepUntil);
 });
 builder.Services.AddSingleton<CameraBook>();
 builder.Services.AddSingleton<GrantBook>();
 builder.Services.AddSingleton<LiveRecords>();
 builder.Services.AddSingleton<LiveStreams>();
 builder.Services.AddSingleton<ViewerAdmission>();
+builder.Services.AddSingleton<TalkRooms>();
+builder.Services.AddSingleton<TalkRecords>();
+builder.Services.AddHostedService<TalkRetention>();
 builder.Services.AddHttpClient(nameof(StreamTokenVerifier));
 builder.Services.AddSingleton<StreamTokenVerifier>();
 builder.Services.AddHttpClient(nameof(GrantChecker));
@@ -53,6 +58,7 @@ if (await app.DeployTopologyIfAskedAsync())
 }
 
 app.UseServiceDefaults();
+app.UseWebSockets(); // talk; the live view upgrades its own sockets (Viewing/LiveSocket.cs)
 app.MapDeadLetters("/api/streaming");
 
 var streaming = app.MapGroup("/api/streaming").WithTags("Streaming");
@@ -63,9 +69,12 @@ cameras.MapAcknowledgeInstruction();
 cameras.MapListInstructions();
 cameras.MapMarkBookmark();
 cameras.MapListBookmarks(streaming);
+cameras.MapCameraTalk();
+streaming.MapGetTalkAudio();
 streaming.MapListStreams();
 var live = app.MapGroup("/live").WithTags("Live media");
 live.MapWatchOverWebSocket();
 live.MapWatchOverHls();
+live.MapTalkOverWebSocket();
 
 app.Run();

@@ -85,7 +85,7 @@ public sealed class SupervisionTests(BodyCamSystem system)
         Assert.Equal("urn:bodycam:problem:forbidden", (await SendAsync(control, camera.CameraId, otherToken, "Go")).Problem(HttpStatusCode.Forbidden));
         Assert.Equal("urn:bodycam:problem:stream-token-invalid", (await SendAsync(control, camera.CameraId, "not.a.token", "Go")).Problem(HttpStatusCode.Forbidden));
         Assert.Equal("urn:bodycam:problem:forbidden", (await SendAsync(supervisor, camera.CameraId, token, "Go")).Problem(HttpStatusCode.Forbidden));
-        await system.AuditEventsEventuallyAsync("type=AccessRefused&actorId=supervisor1&limit=1000");
+        await OnRecordAsync("AccessRefused", "supervisor1", camera.CameraId);
 
         // Bad text: a clear problem, nothing sent.
         Assert.Equal("urn:bodycam:problem:invalid-request", (await SendAsync(control, camera.CameraId, token, new string('x', 501))).Problem(HttpStatusCode.BadRequest));
@@ -143,7 +143,7 @@ public sealed class SupervisionTests(BodyCamSystem system)
         Assert.Equal(bookmarkId, Assert.Single(forIncident!).GetProperty("bookmarkId").GetString());
         var forCamera = await supervisor.GetFromJsonAsync<JsonElement[]>($"api/streaming/cameras/{camera.CameraId}/bookmarks");
         Assert.Equal("Suspect drops something by the bins", Assert.Single(forCamera!).GetProperty("note").GetString());
-        await system.AuditEventsEventuallyAsync("type=PersonalDataRead&actorId=supervisor1&limit=1000");
+        await OnRecordAsync("PersonalDataRead", "supervisor1", incident);
 
         // CAD hears it, filed under the incident.
         var cadEvent = new JsonEventFormatter().DecodeStructuredModeMessage(System.Text.Encoding.UTF8.GetBytes((await cadFeed.NextEventAsync()).Data), null, null);
@@ -172,6 +172,11 @@ public sealed class SupervisionTests(BodyCamSystem system)
 
         Assert.Equal(grantId, bookmark.GetProperty("grantId").GetString());
     }
+
+    private Task<object> OnRecordAsync(string type, string actorId, string naming) =>
+        Eventually.Async(async () => (await system.AuditEventsAsync($"type={type}&limit=1000"))
+            .Where(e => e.GetProperty("actorId").GetString() == actorId && e.GetProperty("data").GetRawText().Contains(naming, StringComparison.Ordinal))
+            .Select(e => (object)e).FirstOrDefault(), what: $"{type} by {actorId} naming {naming} on the audit record");
 
     private async Task<(string GrantId, string Token)> GrantAsync(string cameraId, string viewer, string? incidentRef = null)
     {

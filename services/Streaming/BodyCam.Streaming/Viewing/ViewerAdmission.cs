@@ -62,6 +62,10 @@ public sealed class ViewerAdmission(
         return (pass, refusal);
     }
 
+    /// <summary>A viewer opening a talk with the wearer: the stream token as for watching; the camera need not be recording.</summary>
+    public Task<(ViewerPass? Pass, ProblemHttpResult? Refusal)> TalkerAsync(HttpContext http, string cameraId) =>
+        AdmitAsync(http, cameraId, TokenOf(http.Request), requireRecording: false);
+
     private async Task<(ViewerPass? Pass, ProblemHttpResult? Refusal)> AdmitAsync(HttpContext http, string cameraId, string? token, bool requireRecording)
     {
         if (token is null)

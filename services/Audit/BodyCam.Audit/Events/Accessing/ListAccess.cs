@@ -17,6 +17,9 @@ public sealed record AccessInstruction(string InstructionId, DateTimeOffset Sent
 /// <summary>A moment the viewer marked on this grant (<see cref="At"/>, the video's) and when they marked it.</summary>
 public sealed record AccessBookmark(string BookmarkId, DateTimeOffset At, string Note, DateTimeOffset MarkedAt);
 
+/// <summary>A talk with the wearer on this grant: how long, how much each way, and the hash of the recording kept as evidence.</summary>
+public sealed record AccessTalk(string TalkId, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, long? DurationMs, int? FramesFromViewer, int? FramesFromCamera, string? AudioSha256, string? EndReason);
+
 /// <summary>
 /// One consultation, as the Data Protection Act 2018 s.62 log wants it: who (viewer and role, from
 /// where), whose camera (wearer and camera), when (asked, sessions' start and end), why (purpose,
@@ -29,7 +32,7 @@ public sealed record AccessRecord(
     string GrantId, DateTimeOffset RequestedAt, string ViewerId, string ViewerRole, string? OfficerId, string? CameraId,
     string Purpose, string Reason, string? IncidentRef, string PolicyVersion, string Rule, string Explanation, string Decision,
     string Outcome, string? ApprovedBy, string? ClientAddress, DateTimeOffset? ExpiresAt, DateTimeOffset? EndedAt, string? EndReason,
-    IReadOnlyList<AccessSession> Sessions, IReadOnlyList<AccessInstruction> Instructions, IReadOnlyList<AccessBookmark> Bookmarks,
+    IReadOnlyList<AccessSession> Sessions, IReadOnlyList<AccessInstruction> Instructions, IReadOnlyList<AccessBookmark> Bookmarks, IReadOnlyList<AccessTalk> Talks,
     IReadOnlyList<long> Seqs, IReadOnlyList<string> LeafHashes);
 
 /// <summary>
@@ -42,7 +45,7 @@ public static class ListAccess
     private static readonly string[] FollowUps =
         [
             "ViewRequestApproved", "ViewRequestRefused", "GrantExtended", "GrantRevoked", "GrantExpired", "ViewerSessionStarted", "ViewerSessionEnded",
-            "InstructionSent", "InstructionAcknowledged", "BookmarkMarked",
+            "InstructionSent", "InstructionAcknowledged", "BookmarkMarked", "TalkSessionStarted", "TalkSessionEnded",
         ];
 
     private static readonly HashSet<string> CutOffs = ["grant-revoked", "grant-expired", "recording-stopped", "viewer-too-slow", "stream-ended", "streaming-restarted", "service-stopping"];
@@ -98,6 +101,7 @@ public static class ListAccess
         var sessions = new Dictionary<string, AccessSession>();
         var instructions = new Dictionary<string, AccessInstruction>();
         var bookmarks = new List<AccessBookmark>();
+        var talks = new Dictionary<string, AccessTalk>();
         foreach (var entry in after)
         {
             var data = JsonDocument.Parse(entry.Data).RootElement;
@@ -143,6 +147,18 @@ public static class ListAccess
                     var acknowledged = EntryData.Text(data, "instructionId")!;
                     instructions[acknowledged] = (instructions.GetValueOrDefault(acknowledged) ?? new AccessInstruction(acknowledged, entry.At, "", null)) with { AcknowledgedAt = entry.At };
                     break;
+                case "TalkSessionStarted":
+                    var talk = EntryData.Text(data, "talkId")!;
+                    talks[talk] = new AccessTalk(talk, entry.At, null, null, null, null, null, null);
+                    break;
+                case "TalkSessionEnded":
+                    var talked = EntryData.Text(data, "talkId")!;
+                    talks[talked] = (talks.GetValueOrDefault(talked) ?? new AccessTalk(talked, entry.At, null, null, null, null, null, null)) with
+                    {
+                        EndedAt = entry.At, DurationMs = data.GetProperty("durationMs").GetInt64(), FramesFromViewer = data.GetProperty("framesFromViewer").GetInt32(),
+                        FramesFromCamera = data.GetProperty("framesFromCamera").GetInt32(), AudioSha256 = EntryData.Text(data, "audioSha256"), EndReason = EntryData.Text(data, "reason"),
+                    };
+                    break;
                 case "BookmarkMarked":
                     bookmarks.Add(new AccessBookmark(EntryData.Text(data, "bookmarkId")!, data.GetProperty("moment").GetDateTimeOffset(), EntryData.Text(data, "note") ?? "", entry.At));
                     break;
@@ -158,7 +174,7 @@ public static class ListAccess
             decidedEntry.Subject, decidedEntry.At, decidedEntry.ViewerId ?? "", EntryData.Text(d, "viewerRole") ?? "", decidedEntry.OfficerId, decidedEntry.CameraId,
             EntryData.Text(d, "purpose") ?? "", EntryData.Text(d, "reason") ?? "", decidedEntry.IncidentRef, EntryData.Text(d, "policyVersion") ?? "", EntryData.Text(d, "rule") ?? "",
             EntryData.Text(d, "explanation") ?? "", decision, outcome, approvedBy, EntryData.Text(d, "clientAddress"), expiresAt, endedAt, endReason,
-            [.. sessions.Values.OrderBy(s => s.StartedAt)], [.. instructions.Values.OrderBy(i => i.SentAt)], [.. bookmarks.OrderBy(b => b.At)], [decidedEntry.Id, .. after.Select(a => a.Id)],
+            [.. sessions.Values.OrderBy(s => s.StartedAt)], [.. instructions.Values.OrderBy(i => i.SentAt)], [.. bookmarks.OrderBy(b => b.At)], [.. talks.Values.OrderBy(t => t.StartedAt)], [decidedEntry.Id, .. after.Select(a => a.Id)],
             [decidedEntry.ComputeLeafHash(), .. after.Select(a => a.ComputeLeafHash())]);
     }
 }

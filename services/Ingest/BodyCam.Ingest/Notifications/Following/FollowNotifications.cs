@@ -44,7 +44,8 @@ public static class FollowNotifications
 /// </summary>
 public sealed class NotificationRelay(DeviceNotifications notifications) :
     IConsumer<WatchMeAcknowledged>, IConsumer<ViewRequestDecided>, IConsumer<ViewRequestApproved>, IConsumer<GrantRevoked>, IConsumer<GrantExpired>,
-    IConsumer<ViewerSessionStarted>, IConsumer<ViewerSessionEnded>, IConsumer<InstructionSent>, IConsumer<BookmarkMarked>
+    IConsumer<ViewerSessionStarted>, IConsumer<ViewerSessionEnded>, IConsumer<InstructionSent>, IConsumer<BookmarkMarked>,
+    IConsumer<TalkSessionStarted>, IConsumer<TalkSessionEnded>
 {
     public Task Consume(ConsumeContext<WatchMeAcknowledged> context)
     {
@@ -114,6 +115,21 @@ public sealed class NotificationRelay(DeviceNotifications notifications) :
     {
         var m = context.Message;
         notifications.Notify(new DeviceNotification("bookmark", m.CameraId, m.ActorId, m.OccurredAt, m.Note, m.ViewerId, Id: m.BookmarkId, Moment: m.Moment));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A viewer opened a talk: the camera opens its talk channel (<c>GET /api/streaming/cameras/{cameraId}/talk</c>) if it is not open.</summary>
+    public Task Consume(ConsumeContext<TalkSessionStarted> context)
+    {
+        var m = context.Message;
+        notifications.Notify(new DeviceNotification("talk-started", m.CameraId, m.ActorId, m.OccurredAt, null, m.ViewerId, Id: m.TalkId));
+        return Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<TalkSessionEnded> context)
+    {
+        var m = context.Message;
+        notifications.Notify(new DeviceNotification("talk-ended", m.CameraId, m.ActorId, m.OccurredAt, m.Reason, m.ViewerId, Id: m.TalkId));
         return Task.CompletedTask;
     }
 }
