@@ -2,6 +2,7 @@
 // WebSocket (init segment, then fragments), LL-HLS through hls.js where MSE or the socket is not
 // available. When the server cuts the stream, the player says so and why.
 import { api, el, say, time, every, Problem } from "./api.js";
+import { openTalk, supported as talkSupported } from "./talk.js";
 
 let shell;
 let asking = null; // { cameraId, label }
@@ -25,6 +26,14 @@ export function init(_me, app) {
     e.preventDefault();
     instruct();
   });
+  const talkButton = document.getElementById("talk-button");
+  const press = (e) => { e.preventDefault(); talkPress(); };
+  const release = () => current?.talk?.release();
+  talkButton.addEventListener("pointerdown", press);
+  talkButton.addEventListener("pointerup", release);
+  talkButton.addEventListener("pointerleave", release);
+  talkButton.addEventListener("keydown", (e) => { if ((e.key === " " || e.key === "Enter") && !e.repeat) press(e); });
+  talkButton.addEventListener("keyup", (e) => { if (e.key === " " || e.key === "Enter") release(); });
   document.getElementById("bookmark-form").addEventListener("submit", (e) => {
     e.preventDefault();
     bookmark();
@@ -34,6 +43,18 @@ export function init(_me, app) {
 // Instructions and bookmarks act on the grant being watched: the viewer's own sign-in, and the grant's
 // stream token beside it, so only the holder of a live grant can speak to the wearer or mark a moment.
 const onGrant = () => ({ "Stream-Token": current.grant.streamToken });
+
+/** Push-to-talk: the talk opens on the first press and stays open (to hear the wearer) while watching. */
+function talkPress() {
+  if (!current) return;
+  const status = (text) => { document.getElementById("talk-status").textContent = text; };
+  if (!talkSupported()) {
+    status("Talk needs a browser with WebCodecs Opus (Chrome, Edge); send a text instruction instead.");
+    return;
+  }
+  current.talk ??= openTalk(current.cameraId, current.grant.streamToken, status);
+  current.talk.press();
+}
 
 async function instruct() {
   if (!current) return;
@@ -143,9 +164,11 @@ async function watch(grant, purpose) {
   const stopPlaying = play(grant.cameraId, grant.streamToken);
   const stopPolling = every(2000, instructions);
   current.stopPolling = stopPolling;
-  current.stop = (message) => { stopPolling(); stopPlaying(message); };
+  const view = current;
+  view.stop = (message) => { stopPolling(); view.talk?.close(); stopPlaying(message); };
   document.getElementById("instructions").replaceChildren();
   document.getElementById("bookmarks").replaceChildren();
+  document.getElementById("talk-status").textContent = "";
   tick();
   clearInterval(countdown);
   countdown = setInterval(tick, 1000);
@@ -212,6 +235,7 @@ function cut(reason) {
   controls(false);
   clearInterval(countdown);
   current?.stopPolling?.();
+  current?.talk?.close();
   current = null;
   tick();
 }

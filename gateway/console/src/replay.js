@@ -12,7 +12,8 @@ let tracks = new Map(); // cameraId -> [{ at, lat, lon }]
 let range = null;
 
 const access = new Set(["ViewRequestDecided", "ViewRequestApproved", "ViewRequestRefused", "GrantExtended", "GrantRevoked", "GrantExpired",
-  "ViewerSessionStarted", "ViewerSessionEnded", "AccessRefused", "MisuseAlertRaised", "MisuseAlertRecurred", "MisuseAlertAcknowledged"]);
+  "ViewerSessionStarted", "ViewerSessionEnded", "AccessRefused", "MisuseAlertRaised", "MisuseAlertRecurred", "MisuseAlertAcknowledged",
+  "InstructionSent", "InstructionAcknowledged", "BookmarkMarked", "TalkSessionStarted", "TalkSessionEnded"]);
 
 export function init() {
   document.getElementById("replay-form").addEventListener("submit", (e) => {
@@ -90,6 +91,11 @@ function describe(item) {
     case "WatchMeRequested": return `Watch Me from camera ${item.cameraId}`;
     case "StreamWentLive": return `camera ${item.cameraId} went live`;
     case "StreamEnded": return `camera ${item.cameraId} stopped streaming`;
+    case "InstructionSent": return `${d.viewerId} told the wearer of camera ${d.cameraId}: "${d.text}"`;
+    case "InstructionAcknowledged": return `camera ${d.cameraId} acknowledged ${d.viewerId}'s instruction`;
+    case "BookmarkMarked": return `${d.viewerId} bookmarked ${new Date(d.moment).toLocaleTimeString()} on camera ${d.cameraId}${d.note ? `: "${d.note}"` : ""}`;
+    case "TalkSessionStarted": return `${d.viewerId} opened a talk with the wearer of camera ${d.cameraId}`;
+    case "TalkSessionEnded": return `${d.viewerId}'s talk with camera ${d.cameraId} ended (${d.reason}) after ${Math.round((d.durationMs ?? 0) / 1000)} s, ${d.framesFromViewer} packets out, ${d.framesFromCamera} back${d.audioSha256 ? `, recording sha256 ${d.audioSha256.slice(0, 12)}…` : ""}`;
     default: return `${item.type} · ${item.actorId} · ${item.subject}`;
   }
 }

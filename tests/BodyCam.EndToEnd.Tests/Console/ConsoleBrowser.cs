@@ -39,7 +39,9 @@ internal sealed class ConsoleBrowser : IAsyncDisposable
             ExecutablePath = "/usr/bin/chromium",
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"],
+                "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required",
+                // A fake microphone (a beep) that needs no prompt: push-to-talk encodes real audio.
+                "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"],
         });
         return new ConsoleBrowser(playwright, browser, system);
     }
@@ -47,7 +49,7 @@ internal sealed class ConsoleBrowser : IAsyncDisposable
     /// <summary>A new person's page, signed in through the console's own sign-in (code + PKCE).</summary>
     public async Task<IPage> SignInAsync(string username, int width = 1400, int height = 900, string path = "console/", string? initScript = null)
     {
-        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = height }, Permissions = ["microphone"] });
         context.SetDefaultTimeout(20_000);
         if (initScript is not null)
         {

@@ -99,16 +99,19 @@ public sealed class SupervisionTests(BodyCamSystem system)
         Assert.Equal(HttpStatusCode.NotFound, (await other.Device.PostAsync($"api/streaming/cameras/{other.CameraId}/messages/{id}/ack", null)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await camera.Device.PostAsync($"api/streaming/cameras/{camera.CameraId}/messages/..%2F{id}/ack", null)).StatusCode);
 
-        // Once the grant is revoked, the same token instructs nothing.
+        // Once the revocation reaches streaming (within a second, as for cutting viewers off), the same
+        // token instructs nothing more.
         await system.RevokeAsync(grantId, "Incident over");
-        var afterRevoke = await Eventually.Async(async () =>
+        var refusedAt = await Eventually.Async(async () =>
         {
             var attempt = await SendAsync(control, camera.CameraId, token, "Still there?");
-            return attempt.Status == HttpStatusCode.Forbidden ? (object)attempt : null;
+            return attempt.Status == HttpStatusCode.Forbidden && attempt.Problem(HttpStatusCode.Forbidden) == "urn:bodycam:problem:grant-ended" ? (object)DateTimeOffset.UtcNow : null;
         }, what: "an instruction on a revoked grant to be refused");
-        Assert.Equal("urn:bodycam:problem:grant-ended", ((Answer)afterRevoke).Problem(HttpStatusCode.Forbidden));
+        Assert.Equal("urn:bodycam:problem:grant-ended", (await SendAsync(control, camera.CameraId, token, "And now?")).Problem(HttpStatusCode.Forbidden));
         var pending = await camera.Device.GetFromJsonAsync<JsonElement[]>($"api/streaming/cameras/{camera.CameraId}/messages");
-        Assert.Single(pending!);
+        Assert.Contains(pending!, m => m.GetProperty("text").GetString() == "Camera on the van, please");
+        Assert.DoesNotContain(pending!, m => m.GetProperty("text").GetString() == "And now?");
+        Assert.All(pending!, m => Assert.True(m.GetProperty("sentAt").GetDateTimeOffset() <= (DateTimeOffset)refusedAt));
     }
 
     [Fact]

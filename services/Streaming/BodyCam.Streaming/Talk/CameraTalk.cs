@@ -35,16 +35,18 @@ public static class CameraTalk
 
         using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = TimeSpan.FromSeconds(15) });
         var camera = new TalkParty(socket);
-        var replaced = rooms.JoinCamera(cameraId, camera);
-        replaced?.Complete();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
-        var sending = camera.SendAsync(stop.Token);
+        camera.StartSending(http.RequestAborted);
+        if (rooms.JoinCamera(cameraId, camera) is { } replaced)
+        {
+            await replaced.CloseAsync(WebSocketCloseStatus.PolicyViolation, "replaced: the camera opened its talk channel again");
+        }
+
         var buffer = new byte[TalkOverWebSocket.MaxPacketBytes];
         try
         {
             while (true)
             {
-                var result = await socket.ReceiveAsync(buffer.AsMemory(), stop.Token);
+                var result = await socket.ReceiveAsync(buffer.AsMemory(), http.RequestAborted);
                 if (result.MessageType == WebSocketMessageType.Close || !result.EndOfMessage)
                 {
                     break;
@@ -62,14 +64,7 @@ public static class CameraTalk
         finally
         {
             rooms.LeaveCamera(cameraId, camera);
-            camera.Complete();
-            await stop.CancelAsync();
-            await sending;
-            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-            {
-                using var closing = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, closing.Token).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
+            await camera.CloseAsync(WebSocketCloseStatus.NormalClosure, null);
         }
 
         return Results.Empty;

@@ -57,14 +57,14 @@ public static class TalkOverWebSocket
         await records.StartedAsync(talkId, pass, startedAt, correlationId, http.RequestAborted);
         using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = Subprotocol, KeepAliveInterval = TimeSpan.FromSeconds(15) });
         var viewer = new TalkViewer(socket, talkId, pass, startedAt, configuration.GetValue("Streaming:MaxTalkRecordingBytes", 32 * 1024 * 1024));
+        viewer.StartSending(http.RequestAborted);
         var present = rooms.JoinViewer(viewer);
         viewer.Say(new { type = "joined", talkId = viewer.TalkId, speaker = viewer.Speaker, camera = present ? "connected" : "absent" });
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(viewer.Ended, http.RequestAborted);
-        var sending = viewer.SendAsync(stop.Token);
-        var watching = WatchGrantAsync(viewer, grants, time, stop.Token);
+        var closing = CloseWhenEndedAsync(viewer);
+        var watching = WatchGrantAsync(viewer, grants, time, http.RequestAborted);
         try
         {
-            await ReceiveAsync(socket, viewer, rooms, stop.Token);
+            await ReceiveAsync(socket, viewer, rooms, http.RequestAborted);
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException)
         {
@@ -73,22 +73,7 @@ public static class TalkOverWebSocket
         {
             rooms.LeaveViewer(viewer);
             viewer.End("viewer-left");
-            viewer.Complete();
-            await Task.WhenAny(sending, Task.Delay(TimeSpan.FromSeconds(1)));
-            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-            {
-                var status = viewer.EndReason == "viewer-left" ? WebSocketCloseStatus.NormalClosure : WebSocketCloseStatus.PolicyViolation;
-                var reason = viewer.EndDetail is { } detail ? $"{viewer.EndReason}: {detail}" : viewer.EndReason;
-                using var closing = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-                try
-                {
-                    await socket.CloseOutputAsync(status, reason![..Math.Min(reason!.Length, 120)], closing.Token);
-                }
-                catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException)
-                {
-                }
-            }
-
+            await closing;
             await watching.ContinueWith(_ => { }, TaskScheduler.Default);
             await records.EndedAsync(viewer, correlationId);
             log.LogInformation("Talk {TalkId} on camera {CameraId} ended: {Reason}", viewer.TalkId, cameraId, viewer.EndReason);
@@ -97,12 +82,20 @@ public static class TalkOverWebSocket
         return Results.Empty;
     }
 
+    /// <summary>When the talk ends (the viewer left, the grant ended, bad audio), the socket closes with the reason.</summary>
+    private static async Task CloseWhenEndedAsync(TalkViewer viewer)
+    {
+        await Task.Delay(Timeout.Infinite, viewer.Ended).ContinueWith(_ => { }, TaskScheduler.Default);
+        var status = viewer.EndReason == "viewer-left" ? WebSocketCloseStatus.NormalClosure : WebSocketCloseStatus.PolicyViolation;
+        await viewer.CloseAsync(status, viewer.EndDetail is { } detail ? $"{viewer.EndReason}: {detail}" : viewer.EndReason);
+    }
+
     private static async Task ReceiveAsync(WebSocket socket, TalkViewer viewer, TalkRooms rooms, CancellationToken cancellationToken)
     {
         var buffer = new byte[MaxPacketBytes];
         var second = DateTimeOffset.UtcNow;
         var inSecond = 0;
-        while (!cancellationToken.IsCancellationRequested)
+        while (!cancellationToken.IsCancellationRequested && viewer.EndReason is null)
         {
             var result = await socket.ReceiveAsync(buffer.AsMemory(), cancellationToken);
             if (result.MessageType == WebSocketMessageType.Close)

@@ -25,21 +25,56 @@ public class TalkParty(WebSocket socket)
 
     public void Say(object message) => _out.Writer.TryWrite((WebSocketMessageType.Text, JsonSerializer.SerializeToUtf8Bytes(message, JsonSerializerOptions.Web)));
 
+    private Task _sending = Task.CompletedTask;
+
     public void Complete() => _out.Writer.TryComplete();
 
-    /// <summary>Sends what is queued until <see cref="Complete"/> or the socket fails.</summary>
-    public async Task SendAsync(CancellationToken cancellationToken)
+    /// <summary>Starts sending what is queued, until <see cref="Complete"/> or the connection fails.</summary>
+    public void StartSending(CancellationToken connectionLost) => _sending = SendAsync(connectionLost);
+
+    private async Task SendAsync(CancellationToken connectionLost)
     {
         try
         {
-            await foreach (var (type, bytes) in _out.Reader.ReadAllAsync(cancellationToken))
+            // Not cancelled on purpose: cancelling a WebSocket operation aborts the socket, and a talk
+            // that ends (a revoked grant) closes with its reason instead.
+            await foreach (var (type, bytes) in _out.Reader.ReadAllAsync(CancellationToken.None))
             {
-                await socket.SendAsync(bytes, type, endOfMessage: true, cancellationToken);
+                await socket.SendAsync(bytes, type, endOfMessage: true, connectionLost);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException or IOException)
         {
         }
+    }
+
+    /// <summary>
+    /// Sends what is queued, then the close with its reason; the receiving side ends when the other
+    /// end answers the close, or the socket is aborted if it does not within two seconds.
+    /// </summary>
+    public async Task CloseAsync(WebSocketCloseStatus status, string? reason)
+    {
+        Complete();
+        await Task.WhenAny(_sending, Task.Delay(TimeSpan.FromSeconds(1)));
+        if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            try
+            {
+                await socket.CloseOutputAsync(status, reason is null ? null : reason[..Math.Min(reason.Length, 120)], timeout.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException or IOException)
+            {
+            }
+        }
+
+        _ = Task.Delay(TimeSpan.FromSeconds(2)).ContinueWith(_ =>
+        {
+            if (socket.State is not (WebSocketState.Closed or WebSocketState.Aborted))
+            {
+                socket.Abort();
+            }
+        }, TaskScheduler.Default);
     }
 }
 

@@ -1,0 +1,130 @@
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text.Json;
+using BodyCam.EndToEnd.Tests.Streaming;
+using BodyCam.Testing;
+using Concentus;
+using Concentus.Enums;
+using Microsoft.Playwright;
+using Xunit;
+
+namespace BodyCam.EndToEnd.Tests.Console;
+
+/// <summary>
+/// In Chromium, as the control room would: watching a live camera, the operator sends an instruction
+/// and sees it acknowledged, holds the talk button and speaks through the microphone (Opus from
+/// WebCodecs, reaching the camera's socket), hears the wearer answer, and bookmarks the moment.
+/// </summary>
+[Collection(SystemCollection.Name)]
+public sealed class SupervisionConsoleTests(BodyCamSystem system)
+{
+    [Fact]
+    public async Task An_operator_instructs_talks_with_and_hears_the_wearer_and_bookmarks_the_moment()
+    {
+        var camera = await system.RecordingCameraAsync();
+        await camera.ReportAtAsync(Spot.Random());
+        await using var ffmpeg = FfmpegCamera.Start(system, camera);
+        await system.WaitLiveAsync(camera.CameraId, ffmpeg);
+        var incident = $"INC-{Guid.NewGuid():N}"[..16];
+        await using var browser = await ConsoleBrowser.LaunchAsync(system);
+
+        var control = await browser.SignInAsync("control1", path: $"console/#watch={camera.CameraId}&incident={incident}");
+        var dialog = control.GetByRole(AriaRole.Dialog);
+        await dialog.GetByLabel("Purpose").SelectOptionAsync("incident-command");
+        await dialog.GetByLabel("Reason", new() { Exact = true }).FillAsync("Crowd building at the away end, deciding on a second van");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Ask to watch" }).ClickAsync();
+        await Assertions.Expect(control.Locator("#live-status")).ToHaveTextAsync("Live.");
+
+        // An instruction, acknowledged by the camera, shows as seen.
+        await control.GetByLabel("Instruction to the wearer").FillAsync("Hold at the turnstiles, van two minutes out");
+        await control.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
+        await Assertions.Expect(control.Locator("#instructions")).ToContainTextAsync("waiting for the camera");
+        var pending = await Eventually.Async(async () =>
+        {
+            var sent = await camera.Device.GetFromJsonAsync<JsonElement[]>($"api/streaming/cameras/{camera.CameraId}/messages?state=sent");
+            return sent!.Length == 1 ? sent : null;
+        }, what: "the instruction to reach the camera");
+        using var ack = await camera.Device.PostAsync($"api/streaming/cameras/{camera.CameraId}/messages/{pending[0].GetProperty("instructionId").GetString()}/ack", null);
+        ack.EnsureSuccessStatusCode();
+        await Assertions.Expect(control.Locator("#instructions")).ToContainTextAsync("seen by the wearer");
+
+        // The camera's talk channel is open; the operator holds the button and speaks.
+        using var device = new ClientWebSocket();
+        device.Options.SetRequestHeader("Authorization", camera.Device.DefaultRequestHeaders.Authorization!.ToString());
+        await device.ConnectAsync(new UriBuilder(new Uri(system.GatewayAddress, $"api/ingest/cameras/{camera.CameraId}/talk")) { Scheme = "ws" }.Uri, CancellationToken.None);
+        var talk = control.GetByRole(AriaRole.Button, new() { Name = "Hold to talk" });
+        await talk.HoverAsync();
+        await control.Mouse.DownAsync();
+        using var listening = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var joined = await ReceiveAsync(device, listening.Token);
+        Assert.Equal(WebSocketMessageType.Text, joined.Type);
+        var speaker = JsonDocument.Parse(joined.Bytes).RootElement.GetProperty("speaker").GetInt32();
+        var packets = 0;
+        while (packets < 25)
+        {
+            var (type, bytes) = await ReceiveAsync(device, listening.Token);
+            if (type == WebSocketMessageType.Binary)
+            {
+                Assert.Equal(speaker, bytes[0]);
+                Assert.InRange(bytes.Length, 2, 1276);
+                packets++;
+            }
+        }
+
+        await control.Mouse.UpAsync();
+
+        // The wearer answers; the console plays it.
+        var encoder = OpusCodecFactory.CreateEncoder(48_000, 1, OpusApplication.OPUS_APPLICATION_VOIP);
+        var pcm = new short[960];
+        var packet = new byte[1275];
+        for (var f = 0; f < 25; f++)
+        {
+            for (var i = 0; i < pcm.Length; i++)
+            {
+                pcm[i] = (short)(Math.Sin(2 * Math.PI * 660 * (f * 960 + i) / 48_000) * 8000);
+            }
+
+            await device.SendAsync(packet.AsMemory(0, encoder.Encode(pcm, 960, packet, packet.Length)), WebSocketMessageType.Binary, true, CancellationToken.None);
+        }
+
+        await Assertions.Expect(control.Locator("#talk-status")).ToContainTextAsync("hearing the wearer");
+
+        // The moment is bookmarked for the evidence record.
+        await control.GetByLabel("Note for the evidence record").FillAsync("Bottle thrown from the away end");
+        await control.GetByRole(AriaRole.Button, new() { Name = "Bookmark this moment" }).ClickAsync();
+        await Assertions.Expect(control.Locator("#toast")).ToHaveTextAsync("Bookmarked for the evidence record.");
+        await ConsoleBrowser.ScreenshotAsync(control, "09-supervision");
+        await ConsoleBrowser.AssertAccessibleAsync(control);
+
+        // Stopping watching closes the talk; the camera hears the viewer left.
+        await control.GetByRole(AriaRole.Button, new() { Name = "Stop watching" }).ClickAsync();
+        for (;;)
+        {
+            var (type, bytes) = await ReceiveAsync(device, listening.Token);
+            if (type == WebSocketMessageType.Text && JsonDocument.Parse(bytes).RootElement.GetProperty("type").GetString() == "left")
+            {
+                break;
+            }
+        }
+
+        var ended = (await system.AuditEventsEventuallyAsync($"type=TalkSessionEnded&cameraId={camera.CameraId}"))[0].GetProperty("data");
+        Assert.True(ended.GetProperty("framesFromViewer").GetInt32() >= 25);
+        Assert.Equal(25, ended.GetProperty("framesFromCamera").GetInt32());
+        browser.AssertNoErrors();
+    }
+
+    private static async Task<(WebSocketMessageType Type, byte[] Bytes)> ReceiveAsync(WebSocket socket, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[16 * 1024];
+        var length = 0;
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
+            length += result.Count;
+            if (result.EndOfMessage)
+            {
+                return (result.MessageType, buffer[..length]);
+            }
+        }
+    }
+}
