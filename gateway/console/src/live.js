@@ -1,13 +1,18 @@
-// Asking to watch (purpose, reason, incident reference) and the live player: MSE fed from the
-// WebSocket (init segment, then fragments), LL-HLS through hls.js where MSE or the socket is not
-// available. When the server cuts the stream, the player says so and why.
+// Asking to watch (purpose, reason, incident reference) one camera or an operation's recording
+// officers, and the wall of live views: up to nine players at once, each on its own grant with its own
+// countdown. Each plays MSE fed from the WebSocket (init segment, then fragments), or LL-HLS through
+// hls.js where MSE or the socket is not available; when the server cuts a stream, its tile says why.
+// The view in focus is the one the controls below act on: extend, stop, instruct, talk, bookmark.
 import { api, el, say, time, every, Problem } from "./api.js";
 import { openTalk, supported as talkSupported } from "./talk.js";
 
+export const MAX_VIEWS = 9;
+
 let shell;
-let asking = null; // { cameraId, label }
-let current = null; // { grant, cameraId, label, stop() }
-let countdown;
+let asking = null; // { cameras: [{ cameraId, label }], label }
+const views = []; // { grant, cameraId, label, purpose, expiresAt, tile, video, status, stop(), talk, ended }
+let focused = null;
+let stopPolling = null;
 
 export function init(_me, app) {
   shell = app;
@@ -21,14 +26,14 @@ export function init(_me, app) {
     e.preventDefault();
     extend();
   });
-  document.getElementById("live-stop").addEventListener("click", () => stopWatching());
+  document.getElementById("live-stop").addEventListener("click", () => { if (focused) stopWatching(focused); });
   document.getElementById("instruct-form").addEventListener("submit", (e) => {
     e.preventDefault();
     instruct();
   });
   const talkButton = document.getElementById("talk-button");
   const press = (e) => { e.preventDefault(); talkPress(); };
-  const release = () => current?.talk?.release();
+  const release = () => focused?.talk?.release();
   talkButton.addEventListener("pointerdown", press);
   talkButton.addEventListener("pointerup", release);
   talkButton.addEventListener("pointerleave", release);
@@ -38,40 +43,50 @@ export function init(_me, app) {
     e.preventDefault();
     bookmark();
   });
+  setInterval(tick, 1000);
 }
 
 // Instructions and bookmarks act on the grant being watched: the viewer's own sign-in, and the grant's
 // stream token beside it, so only the holder of a live grant can speak to the wearer or mark a moment.
-const onGrant = () => ({ "Stream-Token": current.grant.streamToken });
+const onGrant = (view) => ({ "Stream-Token": view.grant.streamToken });
+const live = () => (focused && !focused.ended ? focused : null);
+const problemText = (e) => (e.problem?.errors ? Object.values(e.problem.errors).flat().join(" ") : e.message);
 
 /** Push-to-talk: the talk opens on the first press and stays open (to hear the wearer) while watching. */
 function talkPress() {
-  if (!current) return;
-  const status = (text) => { document.getElementById("talk-status").textContent = text; };
+  const view = live();
+  if (!view) return;
+  const status = (text) => {
+    view.talkStatus = text;
+    if (view === focused) document.getElementById("talk-status").textContent = text;
+  };
   if (!talkSupported()) {
     status("Talk needs a browser with WebCodecs Opus (Chrome, Edge); send a text instruction instead.");
     return;
   }
-  current.talk ??= openTalk(current.cameraId, current.grant.streamToken, status);
-  current.talk.press();
+  view.talk ??= openTalk(view.cameraId, view.grant.streamToken, status);
+  view.talk.press();
 }
 
 async function instruct() {
-  if (!current) return;
+  const view = live();
+  if (!view) return;
   const input = document.getElementById("instruct-text");
   try {
-    await api(`/api/streaming/cameras/${encodeURIComponent(current.cameraId)}/messages`, { method: "POST", body: { text: input.value }, headers: onGrant() });
+    await api(`/api/streaming/cameras/${encodeURIComponent(view.cameraId)}/messages`, { method: "POST", body: { text: input.value }, headers: onGrant(view) });
     input.value = "";
     await instructions();
   } catch (e) {
-    say(`Not sent: ${e.problem?.errors ? Object.values(e.problem.errors).flat().join(" ") : e.message}`);
+    say(`Not sent: ${problemText(e)}`);
   }
 }
 
-/** What this viewer told the wearer, and whether the camera has acknowledged each. */
+/** What this viewer told the wearer of the camera in focus, and whether the camera has acknowledged each. */
 async function instructions() {
-  if (!current) return;
-  const sent = await api(`/api/streaming/cameras/${encodeURIComponent(current.cameraId)}/messages?limit=10`);
+  const view = focused;
+  if (!view) return;
+  const sent = await api(`/api/streaming/cameras/${encodeURIComponent(view.cameraId)}/messages?limit=10`);
+  if (view !== focused) return;
   document.getElementById("instructions").replaceChildren(...sent.map((m) => el("li", {},
     m.text, " ",
     m.acknowledgedAt
@@ -80,30 +95,47 @@ async function instructions() {
 }
 
 /**
- * Marks the moment the player shows: now, less how far the picture is behind the newest video the
- * player holds (the newest fragment left the camera a fraction of a second before it arrived).
+ * Marks the moment the player in focus shows: now, less how far the picture is behind the newest
+ * video the player holds (the newest fragment left the camera a fraction of a second before it arrived).
  */
 async function bookmark() {
-  if (!current) return;
-  const video = document.getElementById("player");
-  const ranges = video.buffered;
-  const behind = ranges.length ? Math.max(0, ranges.end(ranges.length - 1) - video.currentTime) : 0;
+  const view = live();
+  if (!view) return;
+  const ranges = view.video.buffered;
+  const behind = ranges.length ? Math.max(0, ranges.end(ranges.length - 1) - view.video.currentTime) : 0;
   const at = new Date(Date.now() - behind * 1000).toISOString();
   const input = document.getElementById("bookmark-note");
   try {
-    const marked = await api(`/api/streaming/cameras/${encodeURIComponent(current.cameraId)}/bookmarks`, { method: "POST", body: { at, note: input.value }, headers: onGrant() });
+    const marked = await api(`/api/streaming/cameras/${encodeURIComponent(view.cameraId)}/bookmarks`, { method: "POST", body: { at, note: input.value }, headers: onGrant(view) });
     input.value = "";
-    document.getElementById("bookmarks").prepend(el("li", {}, `Bookmarked ${time(marked.at)}`, marked.note ? `: ${marked.note}` : ""));
+    view.bookmarks.unshift(`Bookmarked ${time(marked.at)} on ${view.label}${marked.note ? `: ${marked.note}` : ""}`);
+    showBookmarks();
     say("Bookmarked for the evidence record.");
   } catch (e) {
-    say(`Not bookmarked: ${e.problem?.errors ? Object.values(e.problem.errors).flat().join(" ") : e.message}`);
+    say(`Not bookmarked: ${problemText(e)}`);
   }
+}
+
+function showBookmarks() {
+  document.getElementById("bookmarks").replaceChildren(...(focused?.bookmarks ?? []).map((b) => el("li", {}, b)));
 }
 
 /** Opens the watch dialog for a camera; the incident reference may come filled in (deep links). */
 export function ask({ cameraId, label, incidentRef = "", purpose = "" }) {
-  asking = { cameraId, label };
-  document.getElementById("watch-who").textContent = label;
+  open({ cameras: [{ cameraId, label }], label }, incidentRef, purpose);
+}
+
+/**
+ * Opens the watch dialog for several cameras at once (an operation's recording officers): one
+ * purpose and reason, then one request per camera, each decided and recorded on its own.
+ */
+export function askMany({ cameras, label, incidentRef = "", purpose = "" }) {
+  open({ cameras, label }, incidentRef, purpose);
+}
+
+function open(what, incidentRef, purpose) {
+  asking = what;
+  document.getElementById("watch-who").textContent = what.label;
   document.getElementById("watch-purpose").value = purpose;
   document.getElementById("watch-reason").value = "";
   document.getElementById("watch-incident").value = incidentRef;
@@ -113,32 +145,62 @@ export function ask({ cameraId, label, incidentRef = "", purpose = "" }) {
   document.getElementById("watch-purpose").focus();
 }
 
+const refusal = (e) => {
+  const p = e instanceof Problem ? e.problem : null;
+  return p?.decision === "denied"
+    ? `Refused (${p.rule}, policy ${p.policyVersion}): ${p.explanation || p.detail}`
+    : p?.errors ? Object.values(p.errors).flat().join(" ") : e.message;
+};
+
 async function request() {
   const error = document.getElementById("watch-error");
   const submit = document.getElementById("watch-submit");
   error.textContent = "";
   submit.disabled = true;
-  const body = {
-    cameraId: asking.cameraId,
+  const common = {
     purpose: document.getElementById("watch-purpose").value,
     reason: document.getElementById("watch-reason").value.trim(),
     incidentRef: document.getElementById("watch-incident").value.trim() || undefined,
   };
-  try {
-    let answer = await api("/api/authorisation/view-requests", { method: "POST", body });
-    if (answer.decision === "pending") {
-      error.textContent = `Waiting for a ${answer.approverRole} to approve this request…`;
-      answer = await approval(answer.requestId);
+  const { cameras } = asking;
+  if (cameras.length === 1) {
+    try {
+      let answer = await api("/api/authorisation/view-requests", { method: "POST", body: { ...common, cameraId: cameras[0].cameraId } });
+      if (answer.decision === "pending") {
+        error.textContent = `Waiting for a ${answer.approverRole} to approve this request…`;
+        answer = await approval(answer.requestId);
+      }
+      document.getElementById("watch-dialog").close();
+      watch(answer, cameras[0].label, common.purpose);
+    } catch (e) {
+      error.textContent = refusal(e);
+      submit.disabled = false;
     }
-    document.getElementById("watch-dialog").close();
-    await watch(answer, body.purpose);
-  } catch (e) {
-    const p = e instanceof Problem ? e.problem : null;
-    error.textContent = p?.decision === "denied"
-      ? `Refused (${p.rule}, policy ${p.policyVersion}): ${p.explanation || p.detail}`
-      : p?.errors ? Object.values(p.errors).flat().join(" ") : e.message;
-    submit.disabled = false;
+    return;
   }
+
+  // Several cameras: each request on its own, as far as the wall has room.
+  const room = MAX_VIEWS - views.filter((v) => !cameras.some((c) => c.cameraId === v.cameraId)).length;
+  const asked = cameras.slice(0, Math.max(0, room));
+  const outcomes = await Promise.all(asked.map(async (camera) => {
+    try {
+      const answer = await api("/api/authorisation/view-requests", { method: "POST", body: { ...common, cameraId: camera.cameraId } });
+      if (answer.decision === "pending") {
+        approval(answer.requestId).then((grant) => watch(grant, camera.label, common.purpose)).catch((e) => say(`${camera.label}: ${e.message}`));
+        return `${camera.label}: waiting for a ${answer.approverRole} to approve`;
+      }
+      watch(answer, camera.label, common.purpose);
+      return null;
+    } catch (e) {
+      return `${camera.label}: ${refusal(e)}`;
+    }
+  }));
+  document.getElementById("watch-dialog").close();
+  const notes = outcomes.filter(Boolean);
+  if (cameras.length > asked.length) notes.push(`${cameras.length - asked.length} more not asked for: the wall holds ${MAX_VIEWS} views.`);
+  document.getElementById("wall-summary").replaceChildren(
+    el("p", {}, `${asking.label}: ${asked.length - notes.filter((n) => !n.endsWith("views.")).length} of ${cameras.length} watching.`),
+    ...(notes.length ? [el("ul", {}, notes.map((n) => el("li", {}, n)))] : []));
 }
 
 async function approval(requestId) {
@@ -150,47 +212,91 @@ async function approval(requestId) {
   }
 }
 
-async function watch(grant, purpose) {
-  await stopWatching(false);
+/** Adds a view to the wall (replacing an ended view of the same camera) and gives it focus. */
+function watch(grant, label, purpose) {
+  const same = views.find((v) => v.cameraId === grant.cameraId);
+  if (same) remove(same, same.ended ? null : "revoke");
+  if (views.length >= MAX_VIEWS) {
+    const ended = views.find((v) => v.ended);
+    if (ended) remove(ended);
+    else {
+      say(`The wall holds ${MAX_VIEWS} views: stop one first.`);
+      return;
+    }
+  }
   shell.show("live");
   document.getElementById("live-empty").hidden = true;
   document.getElementById("live-panel").hidden = false;
-  document.getElementById("live-purpose").textContent = `${purpose} · grant ${grant.grantId}`;
-  const status = document.getElementById("live-status");
-  status.classList.remove("cut");
-  status.textContent = `Connecting to ${asking.label}…`;
-  current = { grant, cameraId: grant.cameraId, label: asking.label, expiresAt: new Date(grant.expiresAt) };
-  controls(true);
-  const stopPlaying = play(grant.cameraId, grant.streamToken);
-  const stopPolling = every(2000, instructions);
-  current.stopPolling = stopPolling;
-  const view = current;
-  view.stop = (message) => { stopPolling(); view.talk?.close(); stopPlaying(message); };
-  document.getElementById("instructions").replaceChildren();
-  document.getElementById("bookmarks").replaceChildren();
-  document.getElementById("talk-status").textContent = "";
+  const video = el("video", { muted: true, autoplay: true, playsinline: true, "aria-label": `Live video of ${label}` });
+  video.muted = true;
+  const status = el("span", { className: "tile-status", role: "status" }, `Connecting to ${label}…`);
+  const remaining = el("span", { className: "tile-remaining" });
+  const view = { grant, cameraId: grant.cameraId, label, purpose, expiresAt: new Date(grant.expiresAt), video, status, remaining, bookmarks: [], ended: false };
+  const choose = el("button", { type: "button", className: "tile-label", "aria-pressed": "false", onclick: () => focus(view) }, label);
+  const end = el("button", { type: "button", className: "tile-end", "aria-label": `End view of ${label}`, onclick: () => (view.ended ? remove(view) : stopWatching(view)) }, "✕");
+  view.choose = choose;
+  view.tile = el("figure", { className: "tile", "data-camera": grant.cameraId }, video, el("figcaption", {}, choose, " ", status, " ", remaining, " ", end));
+  // The status line of the tile in focus is mirrored below the wall, where it is read out.
+  new MutationObserver(() => { if (view === focused) mirror(); }).observe(status, { childList: true, characterData: true, subtree: true });
+  document.getElementById("wall").append(view.tile);
+  views.push(view);
+  view.stop = play(view);
+  layout();
+  focus(view);
   tick();
-  clearInterval(countdown);
-  countdown = setInterval(tick, 1000);
+}
+
+/** The controls below the wall act on this view; its player gets the id and the controls. */
+function focus(view) {
+  focused = view;
+  for (const v of views) {
+    const on = v === view;
+    v.tile.classList.toggle("focused", on);
+    v.choose.setAttribute("aria-pressed", String(on));
+    v.video.controls = on;
+    if (on) v.video.id = "player";
+    else v.video.removeAttribute("id");
+  }
+  document.getElementById("instructions").replaceChildren();
+  document.getElementById("talk-status").textContent = view?.talkStatus ?? "";
+  showBookmarks();
+  mirror();
+  stopPolling?.();
+  stopPolling = view && !view.ended ? every(2000, instructions) : null;
+}
+
+function mirror() {
+  const node = document.getElementById("live-status");
+  node.textContent = focused ? focused.status.textContent : "";
+  node.classList.toggle("cut", !!focused?.ended);
+  document.getElementById("live-purpose").textContent = focused ? `${focused.label} · ${focused.purpose} · grant ${focused.grant.grantId}` : "";
+  controls(!!live());
+  tick();
+}
+
+/** One column for one view, two for up to four, three for up to nine. */
+function layout() {
+  const wall = document.getElementById("wall");
+  wall.dataset.views = String(views.length);
+  wall.style.gridTemplateColumns = `repeat(${views.length <= 1 ? 1 : views.length <= 4 ? 2 : 3}, minmax(0, 1fr))`;
 }
 
 function tick() {
-  const node = document.getElementById("live-remaining");
-  if (!current) {
-    node.textContent = "-";
-    return;
+  for (const view of views) {
+    const left = view.ended ? 0 : Math.max(0, Math.round((view.expiresAt - Date.now()) / 1000));
+    view.remaining.textContent = view.ended ? "" : `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
   }
-  const left = Math.max(0, Math.round((current.expiresAt - Date.now()) / 1000));
-  node.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+  document.getElementById("live-remaining").textContent = live() ? focused.remaining.textContent : "-";
 }
 
 async function extend() {
-  if (!current) return;
+  const view = live();
+  if (!view) return;
   const reason = document.getElementById("extend-reason").value.trim();
   try {
-    const extended = await api(`/api/authorisation/grants/${encodeURIComponent(current.grant.grantId)}/extend`, { method: "POST", body: { reason } });
-    current.expiresAt = new Date(extended.expiresAt);
-    current.grant.streamToken = extended.streamToken;
+    const extended = await api(`/api/authorisation/grants/${encodeURIComponent(view.grant.grantId)}/extend`, { method: "POST", body: { reason } });
+    view.expiresAt = new Date(extended.expiresAt);
+    view.grant.streamToken = extended.streamToken;
     document.getElementById("extend-reason").value = "";
     say("The grant was extended.");
     tick();
@@ -199,20 +305,38 @@ async function extend() {
   }
 }
 
-/** Extend and stop apply only while a grant is being watched. */
+/** Extend, stop and the supervision controls apply only while the view in focus is live. */
 function controls(on) {
   for (const node of document.querySelectorAll("#extend-form input, #extend-form button, #live-stop, .supervise input, .supervise button")) node.disabled = !on;
 }
 
-async function stopWatching(revoke = true) {
-  if (!current) return;
-  const { grant, stop } = current;
-  current = null;
-  controls(false);
-  stop(revoke ? "You stopped watching." : null);
+/** Stops a view (revoking its grant) and takes it off the wall; the status says so if it was the last. */
+async function stopWatching(view) {
+  const last = views.length === 1;
+  remove(view, "revoke");
+  if (last) {
+    const status = document.getElementById("live-status");
+    status.textContent = "You stopped watching.";
+    status.classList.remove("cut");
+  }
+}
+
+function remove(view, revoke = null) {
+  const at = views.indexOf(view);
+  if (at < 0) return;
+  views.splice(at, 1);
+  view.talk?.close();
+  view.stop?.(null);
+  view.ended = true;
+  view.tile.remove();
+  layout();
   if (revoke) {
-    await api(`/api/authorisation/grants/${encodeURIComponent(grant.grantId)}/revoke`, { method: "POST", body: { reason: "viewer stopped watching" } })
+    api(`/api/authorisation/grants/${encodeURIComponent(view.grant.grantId)}/revoke`, { method: "POST", body: { reason: "viewer stopped watching" } })
       .catch((e) => say(e.message));
+  }
+  if (focused === view) {
+    focused = null;
+    focus(views[Math.min(at, views.length - 1)] ?? null);
   }
 }
 
@@ -225,25 +349,24 @@ const endings = {
   "service-stopping": "The streaming service is restarting",
 };
 
-/** Says why the stream stopped, from the WebSocket close reason ("grant-revoked: <reason>"). */
-function cut(reason) {
-  const status = document.getElementById("live-status");
+/** Says on its tile why a view's stream stopped, from the WebSocket close reason ("grant-revoked: <reason>"). */
+function cut(view, reason) {
   const [code, ...rest] = (reason || "").split(": ");
   const detail = rest.join(": ");
-  status.textContent = `Stream stopped. ${endings[code] || code || "The connection closed"}${detail ? `: ${detail}` : ""}.`;
-  status.classList.add("cut");
-  controls(false);
-  clearInterval(countdown);
-  current?.stopPolling?.();
-  current?.talk?.close();
-  current = null;
+  view.ended = true;
+  view.talk?.close();
+  view.stop?.(null);
+  view.tile.classList.add("cut");
+  view.status.textContent = `Stream stopped. ${endings[code] || code || "The connection closed"}${detail ? `: ${detail}` : ""}.`;
+  if (view === focused) focus(view);
   tick();
 }
 
-function play(cameraId, token) {
-  const video = document.getElementById("player");
-  const status = document.getElementById("live-status");
-  if (!window.MediaSource) return playHls(video, cameraId, token);
+function play(view) {
+  const { video, cameraId } = view;
+  const token = view.grant.streamToken;
+  const status = view.status;
+  if (!window.MediaSource) return playHls(view);
 
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   // The stream token travels as a subprotocol, not in the URL (where proxies and histories keep it).
@@ -304,10 +427,10 @@ function play(cameraId, token) {
     if (stopping) return;
     if (!opened) {
       status.textContent = "The live socket was refused; trying HLS.";
-      stopHls = playHls(video, cameraId, token);
+      stopHls = playHls(view);
       return;
     }
-    cut(event.reason || (event.code === 1006 ? "The connection dropped" : ""));
+    cut(view, event.reason || (event.code === 1006 ? "The connection dropped" : ""));
   };
   const trimmer = setInterval(() => trim(false), 10000);
   let stopHls = null;
@@ -316,15 +439,14 @@ function play(cameraId, token) {
     clearInterval(trimmer);
     socket.close(1000);
     stopHls?.();
-    if (message) {
-      status.textContent = message;
-      status.classList.remove("cut");
-    }
+    if (message) status.textContent = message;
   };
 }
 
-function playHls(video, cameraId, token) {
-  const status = document.getElementById("live-status");
+function playHls(view) {
+  const { video, cameraId } = view;
+  const token = view.grant.streamToken;
+  const status = view.status;
   let hls;
   let stopped = false;
   import("./vendor/hls/hls.mjs").then(({ default: Hls }) => {
@@ -347,7 +469,7 @@ function playHls(video, cameraId, token) {
     hls.on(Hls.Events.ERROR, (_e, data) => {
       if (!data.fatal) return;
       const code = data.response?.code;
-      cut(code === 401 || code === 403 ? "grant-revoked" : code === 404 ? "stream-ended" : `HLS error (${data.details})`);
+      cut(view, code === 401 || code === 403 ? "grant-revoked" : code === 404 ? "stream-ended" : `HLS error (${data.details})`);
       hls.destroy();
     });
     hls.loadSource(url);

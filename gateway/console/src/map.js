@@ -21,6 +21,23 @@ export function init() {
     const op = operations.get(document.getElementById("filter-operation").value);
     if (op) map.fitBounds(L.geoJSON(op.area).getBounds(), { maxZoom: 15 });
   });
+  const watchOperation = document.getElementById("watch-operation");
+  document.getElementById("filter-operation").addEventListener("change", () => {
+    watchOperation.disabled = !document.getElementById("filter-operation").value;
+  });
+  // The recording officers inside the operation's area, as location says, on the wall with one purpose and reason.
+  watchOperation.addEventListener("click", () => {
+    const op = operations.get(document.getElementById("filter-operation").value);
+    if (!op) return;
+    const cameras = [...officers.values()].map((o) => o.feature.properties)
+      .filter((p) => p.recording && (p.operations ?? []).includes(op.operationId))
+      .map((p) => ({ cameraId: p.cameraId, label: `${p.callsign || p.officerId}` }));
+    if (cameras.length === 0) {
+      say(`No officer is recording in ${op.name} now.`);
+      return;
+    }
+    live.askMany({ cameras, label: `${cameras.length} recording officer${cameras.length === 1 ? "" : "s"} in ${op.name}`, incidentRef: op.incidentRef ?? "" });
+  });
   document.getElementById("details-watch").addEventListener("click", () => {
     const p = officers.get(selected)?.feature.properties;
     if (p) live.ask({ cameraId: p.cameraId, label: `${p.callsign || p.officerId}` });

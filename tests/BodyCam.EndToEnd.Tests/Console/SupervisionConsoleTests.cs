@@ -93,7 +93,7 @@ public sealed class SupervisionConsoleTests(BodyCamSystem system)
         await control.GetByLabel("Note for the evidence record").FillAsync("Bottle thrown from the away end");
         await control.GetByRole(AriaRole.Button, new() { Name = "Bookmark this moment" }).ClickAsync();
         await Assertions.Expect(control.Locator("#toast")).ToHaveTextAsync("Bookmarked for the evidence record.");
-        await ConsoleBrowser.ScreenshotAsync(control, "09-supervision");
+        await ConsoleBrowser.ScreenshotAsync(control, "10-supervision");
         await ConsoleBrowser.AssertAccessibleAsync(control);
 
         // Stopping watching closes the talk; the camera hears the viewer left.
@@ -111,6 +111,82 @@ public sealed class SupervisionConsoleTests(BodyCamSystem system)
         Assert.True(ended.GetProperty("framesFromViewer").GetInt32() >= 25);
         Assert.Equal(25, ended.GetProperty("framesFromCamera").GetInt32());
         browser.AssertNoErrors();
+    }
+
+    [Fact]
+    public async Task A_control_room_operator_watches_an_operations_four_recording_officers_on_one_wall_each_on_its_own_grant()
+    {
+        var here = Spot.Random();
+        var incident = $"INC-{Guid.NewGuid():N}"[..16];
+        var cameras = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => system.RecordingCameraAsync()));
+        var idle = await system.EnlistAsync();
+        for (var i = 0; i < cameras.Length; i++)
+        {
+            await cameras[i].ReportAtAsync(here.Offset(0.001 * (i + 1), 0.001));
+        }
+
+        await idle.ReportAtAsync(here.Offset(0.002, 0.003));
+        var ffmpegs = cameras.Select(c => FfmpegCamera.Start(system, c, size: "320x180", kbps: 300)).ToList();
+        try
+        {
+            foreach (var (camera, ffmpeg) in cameras.Zip(ffmpegs))
+            {
+                await system.WaitLiveAsync(camera.CameraId, ffmpeg);
+            }
+
+            using var api = await system.ClientForAsync("control1");
+            var name = $"Match {Guid.NewGuid():N}"[..14];
+            double[][] ring = [[here.Lon, here.Lat], [here.Lon + 0.01, here.Lat], [here.Lon + 0.01, here.Lat + 0.01], [here.Lon, here.Lat + 0.01], [here.Lon, here.Lat]];
+            using var opened = await api.PostAsJsonAsync("api/location/operations",
+                new { name, kind = "football", area = new { type = "Polygon", coordinates = new[] { ring } }, incidentRef = incident });
+            opened.EnsureSuccessStatusCode();
+            await system.MapEventuallyAsync($"bbox={here.Box}", f => f.Length == 5, "five officers on the map");
+            await using var browser = await ConsoleBrowser.LaunchAsync(system);
+
+            // The operator picks the operation and asks once, with one purpose and reason.
+            var control = await browser.SignInAsync("control1");
+            await control.GetByLabel("Operation").SelectOptionAsync(new SelectOptionValue { Label = $"{name} (football)" });
+            await control.GetByRole(AriaRole.Button, new() { Name = "Watch its recording officers" }).ClickAsync();
+            var dialog = control.GetByRole(AriaRole.Dialog);
+            await Assertions.Expect(dialog).ToContainTextAsync($"4 recording officers in {name}");
+            await Assertions.Expect(dialog.GetByLabel("Incident reference")).ToHaveValueAsync(incident);
+            await dialog.GetByLabel("Purpose").SelectOptionAsync("incident-command");
+            await dialog.GetByLabel("Reason", new() { Exact = true }).FillAsync("Away fans leaving, deciding where to hold the line");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Ask to watch" }).ClickAsync();
+
+            // Four tiles, each playing, each with its own countdown; the idle officer is not asked for.
+            var tiles = control.Locator("#wall figure.tile");
+            await Assertions.Expect(tiles).ToHaveCountAsync(4);
+            await Assertions.Expect(control.Locator("#wall-summary")).ToContainTextAsync("4 of 4 watching");
+            foreach (var camera in cameras)
+            {
+                await Assertions.Expect(control.Locator($"#wall figure[data-camera='{camera.CameraId}'] .tile-remaining")).ToContainTextAsync(":");
+            }
+
+            await Eventually.Async(async () =>
+                await control.EvaluateAsync<bool>("() => [...document.querySelectorAll('#wall video')].every(v => v.currentTime > 1)") ? (object)true : null,
+                what: "all four videos to play");
+            await ConsoleBrowser.ScreenshotAsync(control, "11-wall");
+            await ConsoleBrowser.AssertAccessibleAsync(control);
+
+            // Four requests, each decided and recorded on its own, under the operation's incident.
+            var decided = await system.AuditEventsEventuallyAsync($"type=ViewRequestDecided&incidentRef={incident}", count: 4);
+            Assert.Equal(cameras.Select(c => c.CameraId).Order(), decided.Select(e => e.GetProperty("cameraId").GetString()).Order());
+            Assert.Equal(4, decided.Select(e => e.GetProperty("subject").GetString()).Distinct().Count());
+
+            // Ending one view revokes its grant only; the other three play on.
+            await control.GetByRole(AriaRole.Button, new() { Name = $"End view of B-{cameras[0].OfficerId[^4..]}" }).ClickAsync();
+            await Assertions.Expect(tiles).ToHaveCountAsync(3);
+            await Assertions.Expect(control.Locator("#live-status")).ToHaveTextAsync("Live.");
+            browser.AssertNoErrors();
+        }
+        finally
+        {
+            foreach (var ffmpeg in ffmpegs)
+            {
+                await ffmpeg.DisposeAsync();
+            }
+        }
     }
 
     private static async Task<(WebSocketMessageType Type, byte[] Bytes)> ReceiveAsync(WebSocket socket, CancellationToken cancellationToken)
