@@ -3,8 +3,6 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using BodyCam.EndToEnd.Tests.Streaming;
 using BodyCam.Testing;
-using Concentus;
-using Concentus.Enums;
 using Microsoft.Playwright;
 using Xunit;
 
@@ -56,13 +54,13 @@ public sealed class SupervisionConsoleTests(BodyCamSystem system)
         await talk.HoverAsync();
         await control.Mouse.DownAsync();
         using var listening = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var joined = await ReceiveAsync(device, listening.Token);
+        var joined = await TalkAudio.ReceiveAsync(device, listening.Token);
         Assert.Equal(WebSocketMessageType.Text, joined.Type);
         var speaker = JsonDocument.Parse(joined.Bytes).RootElement.GetProperty("speaker").GetInt32();
         var packets = 0;
         while (packets < 25)
         {
-            var (type, bytes) = await ReceiveAsync(device, listening.Token);
+            var (type, bytes) = await TalkAudio.ReceiveAsync(device, listening.Token);
             if (type == WebSocketMessageType.Binary)
             {
                 Assert.Equal(speaker, bytes[0]);
@@ -74,17 +72,9 @@ public sealed class SupervisionConsoleTests(BodyCamSystem system)
         await control.Mouse.UpAsync();
 
         // The wearer answers; the console plays it.
-        var encoder = OpusCodecFactory.CreateEncoder(48_000, 1, OpusApplication.OPUS_APPLICATION_VOIP);
-        var pcm = new short[960];
-        var packet = new byte[1275];
-        for (var f = 0; f < 25; f++)
+        foreach (var packet in TalkAudio.Speech(660, 25))
         {
-            for (var i = 0; i < pcm.Length; i++)
-            {
-                pcm[i] = (short)(Math.Sin(2 * Math.PI * 660 * (f * 960 + i) / 48_000) * 8000);
-            }
-
-            await device.SendAsync(packet.AsMemory(0, encoder.Encode(pcm, 960, packet, packet.Length)), WebSocketMessageType.Binary, true, CancellationToken.None);
+            await device.SendAsync(packet, WebSocketMessageType.Binary, true, CancellationToken.None);
         }
 
         await Assertions.Expect(control.Locator("#talk-status")).ToContainTextAsync("hearing the wearer");
@@ -100,7 +90,7 @@ public sealed class SupervisionConsoleTests(BodyCamSystem system)
         await control.GetByRole(AriaRole.Button, new() { Name = "Stop watching" }).ClickAsync();
         for (;;)
         {
-            var (type, bytes) = await ReceiveAsync(device, listening.Token);
+            var (type, bytes) = await TalkAudio.ReceiveAsync(device, listening.Token);
             if (type == WebSocketMessageType.Text && JsonDocument.Parse(bytes).RootElement.GetProperty("type").GetString() == "left")
             {
                 break;
@@ -164,14 +154,14 @@ public sealed class SupervisionConsoleTests(BodyCamSystem system)
             }
 
             await Eventually.Async(async () =>
-                await control.EvaluateAsync<bool>("() => [...document.querySelectorAll('#wall video')].every(v => v.currentTime > 1)") ? (object)true : null,
+                await control.EvaluateAsync<bool>("() => [...document.querySelectorAll('#wall video')].every(v => v.currentTime > 1 && v.videoWidth > 0)") ? (object)true : null,
                 what: "all four videos to play");
             await ConsoleBrowser.ScreenshotAsync(control, "11-wall");
             await ConsoleBrowser.AssertAccessibleAsync(control);
 
             // Four requests, each decided and recorded on its own, under the operation's incident.
             var decided = await system.AuditEventsEventuallyAsync($"type=ViewRequestDecided&incidentRef={incident}", count: 4);
-            Assert.Equal(cameras.Select(c => c.CameraId).Order(), decided.Select(e => e.GetProperty("cameraId").GetString()).Order());
+            Assert.Equal(cameras.Select(c => c.CameraId).Order(), decided.Select(e => e.GetProperty("data").GetProperty("cameraId").GetString()).Order());
             Assert.Equal(4, decided.Select(e => e.GetProperty("subject").GetString()).Distinct().Count());
 
             // Ending one view revokes its grant only; the other three play on.
@@ -185,21 +175,6 @@ public sealed class SupervisionConsoleTests(BodyCamSystem system)
             foreach (var ffmpeg in ffmpegs)
             {
                 await ffmpeg.DisposeAsync();
-            }
-        }
-    }
-
-    private static async Task<(WebSocketMessageType Type, byte[] Bytes)> ReceiveAsync(WebSocket socket, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[16 * 1024];
-        var length = 0;
-        while (true)
-        {
-            var result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
-            length += result.Count;
-            if (result.EndOfMessage)
-            {
-                return (result.MessageType, buffer[..length]);
             }
         }
     }

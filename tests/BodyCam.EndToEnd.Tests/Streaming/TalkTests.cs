@@ -6,8 +6,6 @@ using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text.Json;
 using BodyCam.Testing;
-using Concentus;
-using Concentus.Enums;
 using Xunit;
 
 namespace BodyCam.EndToEnd.Tests.Streaming;
@@ -60,7 +58,7 @@ public sealed class TalkTests(BodyCamSystem system)
         Assert.Equal("camera-connected", (await TextAsync(viewer, timeout.Token)).GetProperty("type").GetString());
 
         // The viewer speaks: each Opus packet reaches the camera whole, tagged with the speaker.
-        var spoken = Speech(440, 10);
+        var spoken = TalkAudio.Speech(440, 10);
         foreach (var packet in spoken)
         {
             await viewer.SendAsync(packet, WebSocketMessageType.Binary, true, timeout.Token);
@@ -69,7 +67,7 @@ public sealed class TalkTests(BodyCamSystem system)
         }
 
         // The wearer answers: every packet reaches the viewer, tagged 0 (the camera).
-        var answered = Speech(660, 5);
+        var answered = TalkAudio.Speech(660, 5);
         foreach (var packet in answered)
         {
             await device.SendAsync(packet, WebSocketMessageType.Binary, true, timeout.Token);
@@ -150,58 +148,23 @@ public sealed class TalkTests(BodyCamSystem system)
         return socket.HttpStatusCode;
     }
 
-    /// <summary>Opus packets of a tone, 20 ms each, as a browser's AudioEncoder or a camera would send them.</summary>
-    private static List<byte[]> Speech(double hertz, int packets)
-    {
-        var encoder = OpusCodecFactory.CreateEncoder(48_000, 1, OpusApplication.OPUS_APPLICATION_VOIP);
-        var pcm = new short[960];
-        var output = new byte[1275];
-        var result = new List<byte[]>();
-        for (var f = 0; f < packets; f++)
-        {
-            for (var i = 0; i < pcm.Length; i++)
-            {
-                pcm[i] = (short)(Math.Sin(2 * Math.PI * hertz * (f * 960 + i) / 48_000) * 8000);
-            }
-
-            result.Add(output[..encoder.Encode(pcm, 960, output, output.Length)]);
-        }
-
-        return result;
-    }
-
     private static async Task<JsonElement> TextAsync(WebSocket socket, CancellationToken cancellationToken)
     {
-        var (type, bytes) = await ReceiveAsync(socket, cancellationToken);
+        var (type, bytes) = await TalkAudio.ReceiveAsync(socket, cancellationToken);
         Assert.True(type == WebSocketMessageType.Text, $"expected a text message, got {type} of {bytes.Length} bytes");
         return JsonDocument.Parse(bytes).RootElement.Clone();
     }
 
     private static async Task<byte[]> BinaryAsync(WebSocket socket, CancellationToken cancellationToken)
     {
-        var (type, bytes) = await ReceiveAsync(socket, cancellationToken);
+        var (type, bytes) = await TalkAudio.ReceiveAsync(socket, cancellationToken);
         Assert.True(type == WebSocketMessageType.Binary, $"expected a binary message, got {type}: {System.Text.Encoding.UTF8.GetString(bytes)}");
         return bytes;
     }
 
-    private static async Task<(WebSocketMessageType Type, byte[] Bytes)> ReceiveAsync(WebSocket socket, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[16 * 1024];
-        var length = 0;
-        while (true)
-        {
-            var result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
-            length += result.Count;
-            if (result.EndOfMessage)
-            {
-                return (result.MessageType, buffer[..length]);
-            }
-        }
-    }
-
     private static async Task DrainUntilClosedAsync(WebSocket socket, CancellationToken cancellationToken)
     {
-        while ((await ReceiveAsync(socket, cancellationToken)).Type != WebSocketMessageType.Close)
+        while ((await TalkAudio.ReceiveAsync(socket, cancellationToken)).Type != WebSocketMessageType.Close)
         {
         }
     }
