@@ -33,6 +33,7 @@ builder.AddEventStore("streaming", options =>
     options.Schema.For<Instruction>().Index(i => i.CameraId);
     options.Schema.For<Bookmark>().Index(b => b.CameraId).Index(b => b.IncidentRef);
     options.Schema.For<TalkAudio>().Index(a => a.KeepUntil);
+    options.Schema.For<TalkAudioPart>().Index(p => p.TalkId);
 });
 builder.Services.AddSingleton<CameraBook>();
 builder.Services.AddSingleton<GrantBook>();

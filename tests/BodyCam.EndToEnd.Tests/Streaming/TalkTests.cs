@@ -122,6 +122,49 @@ public sealed class TalkTests(BodyCamSystem system)
         Assert.Equal(hash, ((JsonElement)record).GetProperty("talks")[0].GetProperty("audioSha256").GetString());
     }
 
+    [Fact]
+    public async Task A_talk_cut_by_the_streaming_process_dying_is_closed_on_the_record_with_the_audio_stored_before_it_died()
+    {
+        var camera = await system.RecordingCameraAsync();
+        var (grantId, token) = await LiveApi.GrantAsync(system, camera.CameraId, viewer: "control1");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        using var viewer = await ViewerAsync(camera.CameraId, token);
+        var talkId = (await TextAsync(viewer, timeout.Token)).GetProperty("talkId").GetString()!;
+
+        // Two seconds of speech, then long enough for the recording so far to be stored (every 2 s).
+        var spoken = TalkAudio.Speech(440, 100);
+        using (var pace = new PeriodicTimer(TimeSpan.FromMilliseconds(20)))
+        {
+            foreach (var packet in spoken)
+            {
+                await viewer.SendAsync(packet, WebSocketMessageType.Binary, true, timeout.Token);
+                await pace.WaitForNextTickAsync(timeout.Token);
+            }
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(3), timeout.Token);
+        await system.Service("streaming").KillAsync();
+        await system.RestartAsync("streaming");
+
+        // The restarted service closes the talk on the record, with the audio it had stored.
+        var ended = (await system.AuditEventsEventuallyAsync($"type=TalkSessionEnded&cameraId={camera.CameraId}"))[0].GetProperty("data");
+        Assert.Equal(talkId, ended.GetProperty("talkId").GetString());
+        Assert.Equal(grantId, ended.GetProperty("grantId").GetString());
+        Assert.Equal("streaming-restarted", ended.GetProperty("reason").GetString());
+        Assert.Equal(100, ended.GetProperty("framesFromViewer").GetInt32());
+        using var compliance = await system.ClientForAsync("compliance1");
+        var recording = await compliance.GetByteArrayAsync($"api/streaming/talk/{talkId}/audio");
+        Assert.Equal(ended.GetProperty("audioSha256").GetString(), Convert.ToHexStringLower(SHA256.HashData(recording)));
+        Assert.Equal(spoken, Read(recording).Select(p => p.Packet), new BytesComparer());
+    }
+
+    private sealed class BytesComparer : IEqualityComparer<byte[]>
+    {
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(byte[] obj) => obj.Length;
+    }
+
     private Uri WebSocketAddress(string path) => new UriBuilder(new Uri(system.GatewayAddress, path)) { Scheme = "ws" }.Uri;
 
     private async Task<ClientWebSocket> ViewerAsync(string cameraId, string token)

@@ -73,7 +73,8 @@ public sealed class LiveRecords(IDocumentStore store, TimeProvider time, ILogger
     public async Task<int> CloseLeftOpenAsync(CancellationToken cancellationToken)
     {
         await using var query = store.QuerySession();
-        var open = await query.Query<OpenRecord>().ToListAsync(cancellationToken);
+        // Talks left open are closed by Talk/TalkRecords, with what was kept of their audio.
+        var open = await query.Query<OpenRecord>().Where(r => r.Kind != Talk.TalkRecords.OpenKind).ToListAsync(cancellationToken);
         var now = time.GetUtcNow();
         foreach (var record in open)
         {

@@ -61,7 +61,7 @@ public static class TalkOverWebSocket
         var present = rooms.JoinViewer(viewer);
         viewer.Say(new { type = "joined", talkId = viewer.TalkId, speaker = viewer.Speaker, camera = present ? "connected" : "absent" });
         var closing = CloseWhenEndedAsync(viewer);
-        var watching = WatchGrantAsync(viewer, grants, time, http.RequestAborted);
+        var watching = WatchGrantAsync(viewer, grants, records, time, http.RequestAborted);
         try
         {
             await ReceiveAsync(socket, viewer, rooms, http.RequestAborted);
@@ -133,12 +133,21 @@ public static class TalkOverWebSocket
         }
     }
 
-    /// <summary>Ends the talk when its grant is revoked or runs out (extensions keep it going).</summary>
-    private static async Task WatchGrantAsync(TalkViewer viewer, GrantBook grants, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>
+    /// Ends the talk when its grant is revoked or runs out (extensions keep it going), and stores the
+    /// recording so far every two seconds.
+    /// </summary>
+    private static async Task WatchGrantAsync(TalkViewer viewer, GrantBook grants, TalkRecords records, TimeProvider time, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250), time);
-        while (await timer.WaitForNextTickAsync(cancellationToken))
+        var ticks = 0;
+        while (viewer.EndReason is null && await timer.WaitForNextTickAsync(cancellationToken))
         {
+            if (++ticks % 8 == 0)
+            {
+                await records.KeepAsync(viewer, cancellationToken);
+            }
+
             var fact = grants.Find(viewer.Pass.GrantId);
             if (fact?.EndedBecause is { } ended)
             {

@@ -17,6 +17,7 @@ public sealed class TalkRecording(DateTimeOffset startedAt, int maxBytes)
     public const string MediaType = "application/vnd.bodycam.talk";
 
     private readonly MemoryStream _bytes = new();
+    private long _kept;
 
     public long Bytes
     {
@@ -49,6 +50,27 @@ public sealed class TalkRecording(DateTimeOffset startedAt, int maxBytes)
         }
     }
 
+    /// <summary>
+    /// What was added since the last <see cref="Kept"/>, to store as the next part while the talk goes
+    /// on: a streaming process that dies loses at most the last few seconds of a talk, not all of it.
+    /// </summary>
+    public (long From, byte[] Bytes) Unkept()
+    {
+        lock (_bytes)
+        {
+            return (_kept, _bytes.GetBuffer().AsSpan((int)_kept, (int)(_bytes.Length - _kept)).ToArray());
+        }
+    }
+
+    /// <summary>The recording up to <paramref name="upTo"/> bytes is stored.</summary>
+    public void Kept(long upTo)
+    {
+        lock (_bytes)
+        {
+            _kept = Math.Max(_kept, upTo);
+        }
+    }
+
     /// <summary>The recording and its SHA-256 (hex), or nothing when no audio passed.</summary>
     public (byte[] Bytes, string Sha256)? Seal()
     {
@@ -60,9 +82,12 @@ public sealed class TalkRecording(DateTimeOffset startedAt, int maxBytes)
             }
 
             var bytes = _bytes.ToArray();
-            return (bytes, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+            return (bytes, Hash(bytes));
         }
     }
+
+    /// <summary>A recording's SHA-256 (hex).</summary>
+    public static string Hash(byte[] recording) => Convert.ToHexStringLower(SHA256.HashData(recording));
 
     /// <summary>Reads a recording back, packet by packet (for tools and tests).</summary>
     public static IEnumerable<(uint OffsetMs, byte Speaker, byte[] Packet)> Read(byte[] recording)
