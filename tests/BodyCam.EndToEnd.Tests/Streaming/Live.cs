@@ -122,18 +122,18 @@ internal sealed class LiveViewer : IAsyncDisposable
 
     public string? CloseDescription => _socket.CloseStatusDescription;
 
-    public static Uri Address(BodyCamSystem system, string cameraId, string? token) =>
+    public static Uri Address(BodyCamSystem system, string cameraId, string? token, string? query = null) =>
         new UriBuilder(new Uri(system.GatewayAddress, $"live/{cameraId}/ws"))
         {
             Scheme = "ws",
-            Query = token is null ? "" : $"access_token={Uri.EscapeDataString(token)}",
+            Query = string.Join('&', new[] { token is null ? null : $"access_token={Uri.EscapeDataString(token)}", query }.OfType<string>()),
         }.Uri;
 
-    public static async Task<LiveViewer> ConnectAsync(BodyCamSystem system, string cameraId, string token)
+    public static async Task<LiveViewer> ConnectAsync(BodyCamSystem system, string cameraId, string token, string? query = null)
     {
         var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
-        await socket.ConnectAsync(Address(system, cameraId, token), CancellationToken.None);
+        await socket.ConnectAsync(Address(system, cameraId, token, query), CancellationToken.None);
         return new LiveViewer(socket);
     }
 

@@ -157,6 +157,52 @@ public sealed class WatchingLiveTests(BodyCamSystem system, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task A_viewer_rewinds_30_seconds_and_gets_keyframe_aligned_fragments_from_then_then_live()
+    {
+        var (camera, ffmpeg) = await system.LiveCameraAsync();
+        await using var _ = ffmpeg;
+        using var control = await system.ClientForAsync("control1");
+        // The camera has been live a little over 30 s: the rewind buffer holds that far back.
+        var live = await Eventually.Async(async () =>
+        {
+            var streams = await control.GetFromJsonAsync<JsonElement[]>("api/streaming/streams");
+            return streams!.FirstOrDefault(s => s.GetProperty("cameraId").GetString() == camera.CameraId) is { ValueKind: JsonValueKind.Object } s
+                && s.GetProperty("rewindSeconds").GetDouble() >= 32 ? (object)s : null;
+        }, TimeSpan.FromSeconds(90), "32 s in the rewind buffer");
+        Assert.InRange(((JsonElement)live).GetProperty("rewindBytes").GetInt64(), 1, 32L * 1024 * 1024);
+        var (_, token) = await system.GrantAsync(camera.CameraId);
+
+        await using var viewer = await LiveViewer.ConnectAsync(system, camera.CameraId, token, "from=-30s");
+        // 30 s of 200 ms fragments, then live ones: the first seconds of them at once.
+        var messages = await viewer.WaitForMessagesAsync(1 + 150);
+
+        var (exit, frames) = await LiveApi.ProbeAsync("ffprobe", messages.Take(2), "-v", "error", "-select_streams", "v", "-show_entries", "frame=key_frame", "-of", "csv=p=0", "{file}");
+        Assert.True(exit == 0, frames);
+        Assert.Equal("1", frames.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0].Split(',')[0].Trim());
+        var (durationExit, duration) = await LiveApi.ProbeAsync("ffprobe", messages, "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", "{file}");
+        Assert.True(durationExit == 0, duration);
+        Assert.InRange(double.Parse(duration.Trim(), System.Globalization.CultureInfo.InvariantCulture), 29.0, 33.0);
+
+        // And on to live: new fragments keep coming.
+        await viewer.WaitForMessagesAsync(messages.Length + 10);
+    }
+
+    [Fact]
+    public async Task A_rewind_asked_as_anything_but_seconds_or_minutes_back_is_refused()
+    {
+        var (camera, ffmpeg) = await system.LiveCameraAsync();
+        await using var _ = ffmpeg;
+        var (_, token) = await system.GrantAsync(camera.CameraId);
+        foreach (var from in new[] { "30s", "-30", "-2h", "-99999m", "-1e3s", "yesterday" })
+        {
+            using var socket = new System.Net.WebSockets.ClientWebSocket();
+            socket.Options.CollectHttpResponseDetails = true;
+            await Assert.ThrowsAsync<System.Net.WebSockets.WebSocketException>(() => socket.ConnectAsync(LiveViewer.Address(system, camera.CameraId, token, $"from={Uri.EscapeDataString(from)}"), CancellationToken.None));
+            Assert.Equal(HttpStatusCode.BadRequest, socket.HttpStatusCode);
+        }
+    }
+
+    [Fact]
     public async Task A_stalled_viewer_is_dropped_while_another_keeps_receiving()
     {
         // A busy camera (noise does not compress) fills a stalled viewer's buffers in seconds.

@@ -17,9 +17,20 @@ public sealed class LiveStream
     /// </summary>
     public const int DefaultWindowSegments = 4;
 
+    /// <summary>How far back a viewer may rewind, by default: two minutes (<c>Streaming:RewindSeconds</c>).</summary>
+    public static readonly TimeSpan DefaultRewind = TimeSpan.FromMinutes(2);
+
+    /// <summary>The most a stream's rewind buffer holds (<c>Streaming:RewindBytesPerStream</c>): two minutes at 2 Mbit/s, and a little.</summary>
+    public const long DefaultRewindBytes = 32L * 1024 * 1024;
+
     private readonly object _gate = new();
     private readonly List<Segment> _segments = [];
     private readonly int _windowSegments;
+    // Complete segments older than the window, oldest first: what a viewer can rewind into.
+    private readonly List<Segment> _rewind = [];
+    private readonly long _rewindTicks;
+    private readonly long _rewindMaxBytes;
+    private long _rewindBytes;
     private readonly Queue<(long At, int Bytes)> _recent = new();
     private WebSocketViewer[] _viewers = [];
     private TaskCompletionSource _published = NewSignal();
@@ -29,13 +40,28 @@ public sealed class LiveStream
     private TimeSpan _longestSegment;
     private TimeSpan _longestPart;
 
-    public LiveStream(string cameraId, string liveId, InitSegment init, DateTimeOffset since, int windowSegments)
+    public LiveStream(string cameraId, string liveId, InitSegment init, DateTimeOffset since, int windowSegments, TimeSpan? rewind = null, long rewindBytes = DefaultRewindBytes)
     {
         CameraId = cameraId;
         LiveId = liveId;
         Init = init;
         Since = since;
         _windowSegments = windowSegments;
+        _rewindTicks = (long)((rewind ?? DefaultRewind).TotalSeconds * Stopwatch.Frequency);
+        _rewindMaxBytes = rewindBytes;
+    }
+
+    /// <summary>What the rewind buffer holds now: how far back (from its oldest keyframe) and how many bytes.</summary>
+    public (TimeSpan Span, long Bytes) Rewind
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var oldest = _rewind.Count > 0 ? _rewind[0] : _segments.Count > 0 ? _segments[0] : null;
+                return (oldest is null ? TimeSpan.Zero : Stopwatch.GetElapsedTime(oldest.StartedAt), _rewindBytes + _segments.Sum(x => x.Bytes));
+            }
+        }
     }
 
     public string CameraId { get; }
@@ -101,21 +127,22 @@ public sealed class LiveStream
                     _longestSegment = TimeSpan.FromTicks(Math.Max(_longestSegment.Ticks, done.Duration.Ticks));
                 }
 
-                _segments.Add(new Segment(_nextSequence++));
+                _segments.Add(new Segment(_nextSequence++, fragment.ReceivedTimestamp));
                 while (_segments.Count > _windowSegments)
                 {
-                    foreach (var old in _segments[0].Parts)
-                    {
-                        old.Release();
-                    }
-
+                    // Out of the live window, into the rewind buffer (when there is one).
+                    _rewind.Add(_segments[0]);
+                    _rewindBytes += _segments[0].Bytes;
                     _segments.RemoveAt(0);
                 }
+
+                TrimRewind(fragment.ReceivedTimestamp);
             }
 
             var segment = _segments[^1];
             segment.Parts.Add(fragment);
             segment.Duration += fragment.Duration;
+            segment.Bytes += fragment.Length;
             _longestPart = TimeSpan.FromTicks(Math.Max(_longestPart.Ticks, fragment.Duration.Ticks));
 
             viewers = _viewers;
@@ -151,9 +178,11 @@ public sealed class LiveStream
 
     /// <summary>
     /// Adds a WebSocket viewer and queues what it needs to start decoding: the fragments from the
-    /// latest keyframe. Returns false when the stream has ended.
+    /// latest keyframe. Returns false when the stream has ended. With <paramref name="back"/>, the
+    /// viewer starts that far back instead: the fragments from the last keyframe at or before then (or
+    /// the oldest kept), which the sender writes before the live ones (<see cref="WebSocketViewer.Backlog"/>).
     /// </summary>
-    public bool Join(WebSocketViewer viewer)
+    public bool Join(WebSocketViewer viewer, TimeSpan? back = null)
     {
         lock (_gate)
         {
@@ -162,7 +191,28 @@ public sealed class LiveStream
                 return false;
             }
 
-            if (_segments.Count > 0)
+            if (back is { } rewind && rewind > TimeSpan.Zero && _segments.Count > 0)
+            {
+                var target = Stopwatch.GetTimestamp() - (long)(rewind.TotalSeconds * Stopwatch.Frequency);
+                var kept = new List<Segment>(_rewind.Count + _segments.Count);
+                kept.AddRange(_rewind);
+                kept.AddRange(_segments);
+                var start = Math.Max(0, kept.FindLastIndex(x => x.StartedAt <= target));
+                var backlog = new List<Fragment>();
+                for (var i = start; i < kept.Count; i++)
+                {
+                    foreach (var part in kept[i].Parts)
+                    {
+                        if (part.TryRetain())
+                        {
+                            backlog.Add(part);
+                        }
+                    }
+                }
+
+                viewer.Backlog = backlog;
+            }
+            else if (_segments.Count > 0)
             {
                 foreach (var part in _segments[^1].Parts)
                 {
@@ -240,6 +290,13 @@ public sealed class LiveStream
             }
 
             _segments.Clear();
+            foreach (var part in _rewind.SelectMany(s => s.Parts))
+            {
+                part.Release();
+            }
+
+            _rewind.Clear();
+            _rewindBytes = 0;
             published = _published;
         }
 
@@ -306,6 +363,22 @@ public sealed class LiveStream
         }
     }
 
+    /// <summary>Rewind segments older than the rewind span, or beyond its bytes, go back to the pool, oldest first.</summary>
+    private void TrimRewind(long now)
+    {
+        var horizon = now - _rewindTicks;
+        while (_rewind.Count > 0 && (_rewindBytes > _rewindMaxBytes || _rewind[0].StartedAt < horizon))
+        {
+            foreach (var old in _rewind[0].Parts)
+            {
+                old.Release();
+            }
+
+            _rewindBytes -= _rewind[0].Bytes;
+            _rewind.RemoveAt(0);
+        }
+    }
+
     private void Trim(long now)
     {
         var horizon = now - (Stopwatch.Frequency * 5);
@@ -317,9 +390,14 @@ public sealed class LiveStream
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private sealed class Segment(long sequence)
+    private sealed class Segment(long sequence, long startedAt)
     {
         public long Sequence { get; } = sequence;
+
+        /// <summary>When its first fragment (a keyframe) arrived (<see cref="Stopwatch"/> ticks).</summary>
+        public long StartedAt { get; } = startedAt;
+
+        public long Bytes { get; set; }
 
         public List<Fragment> Parts { get; } = [];
 

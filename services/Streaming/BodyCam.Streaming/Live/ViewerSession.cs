@@ -114,6 +114,13 @@ public sealed class WebSocketViewer : ViewerSession
     public FragmentQueue Queue => _queue;
 
     /// <summary>
+    /// For a viewer that rewound: the fragments from the moment asked for up to where it joined live,
+    /// retained for it, written before anything in <see cref="Queue"/> (not bounded by it: they are
+    /// what the viewer asked to see, not a backlog of a slow reader).
+    /// </summary>
+    public IReadOnlyList<Fragment>? Backlog { get; set; }
+
+    /// <summary>
     /// Queues a fragment (the caller's reference passes to the queue); false when the viewer is too
     /// far behind. The caller calls <see cref="Wake"/> once it holds no lock.
     /// </summary>
@@ -144,6 +151,7 @@ public sealed class WebSocketViewer : ViewerSession
 
     protected override void OnEnding()
     {
+        // A rewind not yet written is released by the sender, which owns it.
         _queue.Complete();
         // What the sender will not send goes back to the pool now.
         while (_queue.TryRead(out var left))

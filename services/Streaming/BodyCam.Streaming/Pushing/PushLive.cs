@@ -127,7 +127,9 @@ public static class PushLive
         }
 
         var stream = new LiveStream(cameraId, $"live-{Guid.CreateVersion7():N}", init, time.GetUtcNow(),
-            configuration.GetValue("Streaming:WindowSegments", LiveStream.DefaultWindowSegments));
+            configuration.GetValue("Streaming:WindowSegments", LiveStream.DefaultWindowSegments),
+            TimeSpan.FromSeconds(configuration.GetValue("Streaming:RewindSeconds", LiveStream.DefaultRewind.TotalSeconds)),
+            configuration.GetValue("Streaming:RewindBytesPerStream", LiveStream.DefaultRewindBytes));
         await records.WentLiveAsync(stream, actor, correlationId, cancellationToken);
         streams.Add(stream);
         return (stream, false);

@@ -10,6 +10,8 @@ namespace BodyCam.Streaming.Viewing;
 /// <c>GET /live/{cameraId}/ws</c>: the lowest-latency way to watch, for MSE in browsers. Binary
 /// messages: the init segment, then the fragments from the latest keyframe, then each new fragment
 /// as it arrives. The server closes the socket, with the reason, when the viewer may watch no more.
+/// <c>?from=-30s</c> (or <c>-2m</c>) rewinds: the fragments from the last keyframe at or before then,
+/// from the stream's rewind buffer, then on to live without a gap.
 /// </summary>
 public static class WatchOverWebSocket
 {
@@ -20,12 +22,24 @@ public static class WatchOverWebSocket
             .WithSummary("Watch a camera live over a WebSocket (stream token as the subprotocol 'bodycam.token.<token>' beside 'bodycam.live', a bearer token, or access_token).");
 
     private static async Task<IResult> WatchAsync(
-        HttpContext http, string cameraId, ViewerAdmission admission, LiveStreams streams, LiveRecords records, IConfiguration configuration, TimeProvider time)
+        HttpContext http, string cameraId, ViewerAdmission admission, LiveStreams streams, LiveRecords records, IConfiguration configuration, TimeProvider time,
+        string? from = null)
     {
         if (!LiveSocket.IsUpgrade(http.Request))
         {
             return StreamingProblems.Of(StatusCodes.Status400BadRequest, StreamingProblems.WebSocketRequired, "A WebSocket is required",
                 "This address takes a WebSocket upgrade; for plain HTTP use the LL-HLS playlist at index.m3u8.");
+        }
+
+        TimeSpan? back = null;
+        if (from is not null)
+        {
+            if (RewindOf(from) is not { } rewind)
+            {
+                return ServiceDefaults.Problems.Problem.Invalid("from", "from is how far back to start, as -30s or -2m (at most the rewind buffer, two minutes by default).");
+            }
+
+            back = rewind;
         }
 
         var (pass, refusal) = await admission.AdmitAsync(http, cameraId);
@@ -65,7 +79,7 @@ public static class WatchOverWebSocket
                 configuration.GetValue("Streaming:ViewerSendBufferBytes", 1024 * 1024));
             using var abort = socket.AbortOn(viewer.Aborted);
             listening = ListenAsync(socket, viewer);
-            await SendAsync(socket, viewer, stream);
+            await SendAsync(socket, viewer, stream, back);
             await CloseAsync(socket, viewer);
             // Give the viewer a moment to answer the close; then the connection ends either way.
             await Task.WhenAny(listening, Task.Delay(TimeSpan.FromSeconds(1)));
@@ -86,15 +100,51 @@ public static class WatchOverWebSocket
         return Results.Empty;
     }
 
-    private static async Task SendAsync(LiveSocket socket, WebSocketViewer viewer, LiveStream stream)
+    /// <summary><c>-30s</c>, <c>-90s</c>, <c>-2m</c>: how far back; null for anything else or more than an hour.</summary>
+    public static TimeSpan? RewindOf(string from)
+    {
+        if (from.Length is < 3 or > 8 || from[0] != '-' || from[^1] is not ('s' or 'm')
+            || !int.TryParse(from.AsSpan(1, from.Length - 2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var amount))
+        {
+            return null;
+        }
+
+        var back = from[^1] == 'm' ? TimeSpan.FromMinutes(amount) : TimeSpan.FromSeconds(amount);
+        return back <= TimeSpan.FromHours(1) ? back : null;
+    }
+
+    private static async Task SendAsync(LiveSocket socket, WebSocketViewer viewer, LiveStream stream, TimeSpan? back)
     {
         try
         {
             await socket.SendBinaryAsync(stream.Init.Bytes.AsSpan(), viewer.Aborted);
             viewer.Count(stream.Init.Bytes.Length);
-            if (!stream.Join(viewer))
+            if (!stream.Join(viewer, back))
             {
                 viewer.End(EndReasons.StreamEnded, "The camera is no longer live.");
+            }
+
+            // A rewind: the kept fragments first, then the live ones queued meanwhile.
+            if (viewer.Backlog is { } backlog)
+            {
+                viewer.Backlog = null;
+                var written = 0;
+                try
+                {
+                    for (; written < backlog.Count; written++)
+                    {
+                        await socket.SendMessageAsync(backlog[written].Message, viewer.Aborted);
+                        viewer.Count(backlog[written].Length);
+                        backlog[written].Release();
+                    }
+                }
+                finally
+                {
+                    for (; written < backlog.Count; written++)
+                    {
+                        backlog[written].Release();
+                    }
+                }
             }
 
             while (await viewer.Queue.WaitToReadAsync())
