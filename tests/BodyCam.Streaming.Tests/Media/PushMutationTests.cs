@@ -53,7 +53,7 @@ public sealed class PushMutationTests
             var box = boxes.Count > 0 ? boxes[m.Where % boxes.Count] : null;
             switch (m.Kind)
             {
-                case Kind.Byte:
+                case Kind.Byte when body.Length > 0:
                     body[m.Where % body.Length] = (byte)m.Value;
                     break;
                 case Kind.BoxSize when box is not null:
