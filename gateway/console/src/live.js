@@ -43,6 +43,8 @@ export function init(_me, app) {
     e.preventDefault();
     bookmark();
   });
+  document.getElementById("rewind-button").addEventListener("click", () => replay("-30s"));
+  document.getElementById("live-button").addEventListener("click", () => replay(null));
   setInterval(tick, 1000);
 }
 
@@ -118,6 +120,23 @@ async function bookmark() {
 
 function showBookmarks() {
   document.getElementById("bookmarks").replaceChildren(...(focused?.bookmarks ?? []).map((b) => el("li", {}, b)));
+}
+
+/**
+ * Looks back 30 s in the view in focus (the stream's rewind buffer), or returns it to live: the
+ * player reconnects once the old socket is closed, so the grant's one session moves, not doubles.
+ */
+async function replay(from) {
+  const view = live();
+  if (!view || view.replaying) return;
+  view.replaying = true;
+  try {
+    await view.stop?.(null);
+    if (view.ended) return;
+    view.stop = play(view, from);
+  } finally {
+    view.replaying = false;
+  }
 }
 
 /** Opens the watch dialog for a camera; the incident reference may come filled in (deep links). */
@@ -307,7 +326,7 @@ async function extend() {
 
 /** Extend, stop and the supervision controls apply only while the view in focus is live. */
 function controls(on) {
-  for (const node of document.querySelectorAll("#extend-form input, #extend-form button, #live-stop, .supervise input, .supervise button")) node.disabled = !on;
+  for (const node of document.querySelectorAll("#extend-form input, #extend-form button, #live-stop, #rewind-button, #live-button, .supervise input, .supervise button")) node.disabled = !on;
 }
 
 /** Stops a view (revoking its grant) and takes it off the wall; the status says so if it was the last. */
@@ -362,7 +381,12 @@ function cut(view, reason) {
   tick();
 }
 
-function play(view) {
+/**
+ * Plays a view: live, or from <from> back ("-30s": the server sends its rewind buffer from the last
+ * keyframe before then, then live; the player stays where it started instead of jumping to the edge).
+ * Returns stop(message), which resolves once the socket is closed (the server has let the session go).
+ */
+function play(view, from = null) {
   const { video, cameraId } = view;
   const token = view.grant.streamToken;
   const status = view.status;
@@ -370,7 +394,10 @@ function play(view) {
 
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   // The stream token travels as a subprotocol, not in the URL (where proxies and histories keep it).
-  const socket = new WebSocket(`${scheme}://${location.host}/live/${encodeURIComponent(cameraId)}/ws`, ["bodycam.live", `bodycam.token.${token}`]);
+  const query = from ? `?from=${encodeURIComponent(from)}` : "";
+  const socket = new WebSocket(`${scheme}://${location.host}/live/${encodeURIComponent(cameraId)}/ws${query}`, ["bodycam.live", `bodycam.token.${token}`]);
+  const closed = new Promise((resolve) => socket.addEventListener("close", resolve));
+  let started = false;
   socket.binaryType = "arraybuffer";
   const media = new MediaSource();
   video.src = URL.createObjectURL(media);
@@ -405,12 +432,20 @@ function play(view) {
     buffer.mode = "segments";
     buffer.addEventListener("updateend", () => {
       const ranges = buffer.buffered;
-      // Stay live: jump forward when more than two seconds behind the newest frame.
-      if (ranges.length && ranges.end(ranges.length - 1) - video.currentTime > 2) video.currentTime = ranges.end(ranges.length - 1) - 0.3;
+      if (from) {
+        // Rewound: start at the oldest picture sent and play on from there, towards live.
+        if (!started && ranges.length) {
+          video.currentTime = ranges.start(0);
+          started = true;
+        }
+      } else if (ranges.length && ranges.end(ranges.length - 1) - video.currentTime > 2) {
+        // Stay live: jump forward when more than two seconds behind the newest frame.
+        video.currentTime = ranges.end(ranges.length - 1) - 0.3;
+      }
       if (video.paused) video.play().catch(() => {});
       pump();
     });
-    status.textContent = "Live.";
+    status.textContent = from ? `Rewound ${from.slice(1).replace("s", " s").replace("m", " min")}: playing on towards live.` : "Live.";
   };
 
   socket.onopen = () => { opened = true; };
@@ -425,7 +460,7 @@ function play(view) {
   });
   socket.onclose = (event) => {
     if (stopping) return;
-    if (!opened) {
+    if (!opened && !from) {
       status.textContent = "The live socket was refused; trying HLS.";
       stopHls = playHls(view);
       return;
@@ -440,6 +475,7 @@ function play(view) {
     socket.close(1000);
     stopHls?.();
     if (message) status.textContent = message;
+    return Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
   };
 }
 

@@ -86,6 +86,18 @@ public sealed class SupervisionConsoleTests(BodyCamSystem system)
         await ConsoleBrowser.ScreenshotAsync(control, "10-supervision");
         await ConsoleBrowser.AssertAccessibleAsync(control);
 
+        // The operator looks back 30 s: the player starts well behind the newest video and plays on; then back to live.
+        await control.GetByRole(AriaRole.Button, new() { Name = "Back 30 s" }).ClickAsync();
+        await Assertions.Expect(control.Locator("#live-status")).ToContainTextAsync("Rewound 30 s");
+        const string behind = "() => { const v = document.getElementById('player'); const r = v.buffered; return r.length ? r.end(r.length - 1) - v.currentTime : 0; }";
+        await Eventually.Async(async () => await control.EvaluateAsync<double>(behind) >= 10 ? (object)true : null, what: "the player to be at least 10 s behind the newest video");
+        var rewoundAt = await control.EvaluateAsync<double>("() => document.getElementById('player').currentTime");
+        await Eventually.Async(async () => await control.EvaluateAsync<double>("() => document.getElementById('player').currentTime") > rewoundAt + 1 ? (object)true : null,
+            what: "the rewound video to play on");
+        await control.GetByRole(AriaRole.Button, new() { Name = "Back to live" }).ClickAsync();
+        await Assertions.Expect(control.Locator("#live-status")).ToHaveTextAsync("Live.");
+        await Eventually.Async(async () => await control.EvaluateAsync<double>(behind) < 3 ? (object)true : null, what: "the player to be back at the live edge");
+
         // Stopping watching closes the talk; the camera hears the viewer left.
         await control.GetByRole(AriaRole.Button, new() { Name = "Stop watching" }).ClickAsync();
         for (;;)
