@@ -396,7 +396,8 @@ function play(view, from = null) {
   // The stream token travels as a subprotocol, not in the URL (where proxies and histories keep it).
   const query = from ? `?from=${encodeURIComponent(from)}` : "";
   const socket = new WebSocket(`${scheme}://${location.host}/live/${encodeURIComponent(cameraId)}/ws${query}`, ["bodycam.live", `bodycam.token.${token}`]);
-  const closed = new Promise((resolve) => socket.addEventListener("close", resolve));
+  let closedNow;
+  const closed = new Promise((resolve) => { closedNow = resolve; });
   let started = false;
   socket.binaryType = "arraybuffer";
   const media = new MediaSource();
@@ -459,6 +460,7 @@ function play(view, from = null) {
     pump();
   });
   socket.onclose = (event) => {
+    closedNow();
     if (stopping) return;
     if (!opened && !from) {
       status.textContent = "The live socket was refused; trying HLS.";
