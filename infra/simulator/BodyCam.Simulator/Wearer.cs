@@ -116,17 +116,15 @@ public sealed class Wearer(HttpClient http, Officer officer, DeviceToken device,
             var viewers = 0;
             var heard = false;
             var buffer = new byte[8192];
+            // One receive outstanding at a time, raced against the pause: cancelling a WebSocket
+            // receive would abort the socket.
+            Task<WebSocketReceiveResult>? receiving = null;
             while (socket.State == WebSocketState.Open)
             {
+                receiving ??= socket.ReceiveAsync(buffer, stop);
                 // A pause of 700 ms after speech is the viewer waiting for an answer.
-                using var pause = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                pause.CancelAfter(heard ? TimeSpan.FromMilliseconds(700) : TimeSpan.FromSeconds(viewers > 0 ? 60 : 10));
-                WebSocketReceiveResult result;
-                try
-                {
-                    result = await socket.ReceiveAsync(buffer, pause.Token);
-                }
-                catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+                var pause = heard ? TimeSpan.FromMilliseconds(700) : TimeSpan.FromSeconds(viewers > 0 ? 60 : 10);
+                if (await Task.WhenAny(receiving, Task.Delay(pause, stop)) != receiving)
                 {
                     if (heard)
                     {
@@ -138,6 +136,8 @@ public sealed class Wearer(HttpClient http, Officer officer, DeviceToken device,
                     break; // nobody in the talk for a while: the channel closes
                 }
 
+                var result = await receiving;
+                receiving = null;
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     break;
@@ -156,7 +156,7 @@ public sealed class Wearer(HttpClient http, Officer officer, DeviceToken device,
 
             if (socket.State == WebSocketState.Open)
             {
-                await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, stop);
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, stop);
             }
         }
         catch (Exception e) when (e is WebSocketException or HttpRequestException or IOException or OperationCanceledException && !stop.IsCancellationRequested)
