@@ -142,7 +142,17 @@ public sealed class TalkTests(BodyCamSystem system)
             }
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(3), timeout.Token);
+        // Until the parts streaming stores while a talk goes on hold all of it (the magic, then 7 bytes and the packet each).
+        var whole = 8 + spoken.Sum(p => 7 + p.Length);
+        await Eventually.Async(async () =>
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(system.Database);
+            await connection.OpenAsync(timeout.Token);
+            await using var stored = new Npgsql.NpgsqlCommand(
+                "select coalesce(sum(length(decode(data->>'bytes', 'base64'))), 0) from streaming.mt_doc_talkaudiopart where data->>'talkId' = @talk", connection);
+            stored.Parameters.AddWithValue("talk", talkId);
+            return Convert.ToInt64(await stored.ExecuteScalarAsync(timeout.Token)) >= whole ? (object)true : null;
+        }, what: "the talk's recording so far to be stored in parts");
         await system.Service("streaming").KillAsync();
         await system.RestartAsync("streaming");
 
