@@ -229,8 +229,9 @@ internal sealed class LiveViewer : IAsyncDisposable
                 }
             }
         }
-        catch (WebSocketException)
+        catch (Exception e) when (e is WebSocketException or ObjectDisposedException)
         {
+            // ObjectDisposedException: DisposeAsync aborted the socket while this loop asked for more.
         }
 
         ClosedAt = DateTime.UtcNow;
