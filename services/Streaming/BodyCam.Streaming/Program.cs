@@ -65,6 +65,7 @@ app.MapDeadLetters("/api/streaming");
 var streaming = app.MapGroup("/api/streaming").WithTags("Streaming");
 var cameras = streaming.MapGroup("/cameras");
 cameras.MapPushLive();
+cameras.MapBackfillLive();
 cameras.MapSendInstruction();
 cameras.MapAcknowledgeInstruction();
 cameras.MapListInstructions();

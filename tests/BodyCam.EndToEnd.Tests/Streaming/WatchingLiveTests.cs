@@ -276,6 +276,35 @@ public sealed class WatchingLiveTests(BodyCamSystem system, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task The_ll_hls_playlist_carries_the_rewind_buffer_as_a_dvr_window_a_player_can_seek_into()
+    {
+        var (camera, ffmpeg) = await system.LiveCameraAsync();
+        await using var _ = ffmpeg;
+        var (_, token) = await system.GrantAsync(camera.CameraId);
+        using var http = system.Client(token);
+
+        // The live window is four segments (a second each here); after ten seconds the playlist
+        // still starts at the stream's first segment, because the rewind buffer holds it.
+        var playlist = await Eventually.Async(async () =>
+        {
+            var text = await http.GetStringAsync($"live/{camera.CameraId}/index.m3u8");
+            return text.Split('\n').Count(l => l.StartsWith("#EXTINF:", StringComparison.Ordinal)) >= 10 ? text : null;
+        }, TimeSpan.FromSeconds(40), "a playlist of ten complete segments");
+        var lines = playlist.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("#EXT-X-MEDIA-SEQUENCE:0", lines.Single(l => l.StartsWith("#EXT-X-MEDIA-SEQUENCE:", StringComparison.Ordinal)));
+        // Parts only for the newest segments; the old ones are whole segments.
+        var segments = lines.Where(l => l.StartsWith("s", StringComparison.Ordinal) && l.Contains(".m4s", StringComparison.Ordinal)).ToList();
+        Assert.StartsWith("s0.m4s?session=", segments[0], StringComparison.Ordinal);
+
+        // The oldest segment, long out of the live window, is still served, and starts on a keyframe.
+        var init = await http.GetByteArrayAsync($"live/{camera.CameraId}/init.mp4");
+        var oldest = await http.GetByteArrayAsync($"live/{camera.CameraId}/{segments[0]}");
+        var (exit, frames) = await LiveApi.ProbeAsync("ffprobe", [init, oldest], "-v", "error", "-select_streams", "v", "-show_entries", "frame=key_frame", "-of", "csv=p=0", "{file}");
+        Assert.True(exit == 0, frames);
+        Assert.Equal("1", frames.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0].Split(',')[0].Trim());
+    }
+
+    [Fact]
     public async Task A_camera_that_reconnects_continues_its_stream_and_its_viewers_keep_watching()
     {
         var (camera, ffmpeg) = await system.LiveCameraAsync();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Serialization;
 using BodyCam.Streaming.Media;
 
 namespace BodyCam.Streaming.Live;
@@ -39,6 +40,13 @@ public sealed class LiveStream
     private long _recentBytes;
     private TimeSpan _longestSegment;
     private TimeSpan _longestPart;
+    // Where the media of the last fragment published ended, and when it arrived: a gap starts there.
+    private TimeSpan _lastEnd;
+    private long _lastReceived;
+    // Set while a resumed push has not yet published: its first fragment says how long the gap was.
+    private (TimeSpan From, long FromTicks, DateTimeOffset DroppedAt, Segment After)? _resuming;
+    private readonly List<Gap> _gaps = [];
+    private long _filledBytes;
 
     public LiveStream(string cameraId, string liveId, InitSegment init, DateTimeOffset since, int windowSegments, TimeSpan? rewind = null, long rewindBytes = DefaultRewindBytes)
     {
@@ -59,7 +67,7 @@ public sealed class LiveStream
             lock (_gate)
             {
                 var oldest = _rewind.Count > 0 ? _rewind[0] : _segments.Count > 0 ? _segments[0] : null;
-                return (oldest is null ? TimeSpan.Zero : Stopwatch.GetElapsedTime(oldest.StartedAt), _rewindBytes + _segments.Sum(x => x.Bytes));
+                return (oldest is null ? TimeSpan.Zero : Stopwatch.GetElapsedTime(oldest.StartedAt), _rewindBytes + _filledBytes + _segments.Sum(x => x.Bytes));
             }
         }
     }
@@ -118,6 +126,12 @@ public sealed class LiveStream
                 return;
             }
 
+            if (_resuming is { } resumed)
+            {
+                _resuming = null;
+                _gaps.Add(new Gap(resumed.After, resumed.From, fragment.DecodeTime, resumed.FromTicks, resumed.DroppedAt, DateTimeOffset.UtcNow));
+            }
+
             if (fragment.StartsWithKeyframe || _segments.Count == 0)
             {
                 if (_segments.Count > 0)
@@ -144,6 +158,8 @@ public sealed class LiveStream
             segment.Duration += fragment.Duration;
             segment.Bytes += fragment.Length;
             _longestPart = TimeSpan.FromTicks(Math.Max(_longestPart.Ticks, fragment.Duration.Ticks));
+            _lastEnd = fragment.DecodeTime + fragment.Duration;
+            _lastReceived = fragment.ReceivedTimestamp;
 
             viewers = _viewers;
             foreach (var viewer in viewers)
@@ -194,10 +210,8 @@ public sealed class LiveStream
             if (back is { } rewind && rewind > TimeSpan.Zero && _segments.Count > 0)
             {
                 var target = Stopwatch.GetTimestamp() - (long)(rewind.TotalSeconds * Stopwatch.Frequency);
-                var kept = new List<Segment>(_rewind.Count + _segments.Count);
-                kept.AddRange(_rewind);
-                kept.AddRange(_segments);
-                var start = Math.Max(0, kept.FindLastIndex(x => x.StartedAt <= target));
+                var kept = Kept();
+                var start = Math.Max(0, kept.FindLastIndex(x => x.StartedAt <= target && x.Independent));
                 var backlog = new List<Fragment>();
                 for (var i = start; i < kept.Count; i++)
                 {
@@ -252,13 +266,19 @@ public sealed class LiveStream
     }
 
     /// <summary>The same camera pushes again with the same init segment: the stream goes on.</summary>
-    public bool TryResume()
+    public bool TryResume(out DateTimeOffset droppedAt)
     {
         lock (_gate)
         {
+            droppedAt = DroppedAt ?? DateTimeOffset.UtcNow;
             if (Ended || Pushing)
             {
                 return false;
+            }
+
+            if (_segments.Count > 0)
+            {
+                _resuming = (_lastEnd, _lastReceived, droppedAt, _segments[^1]);
             }
 
             Pushing = true;
@@ -297,6 +317,13 @@ public sealed class LiveStream
 
             _rewind.Clear();
             _rewindBytes = 0;
+            foreach (var gap in _gaps)
+            {
+                gap.Release();
+            }
+
+            _gaps.Clear();
+            _filledBytes = 0;
             published = _published;
         }
 
@@ -309,13 +336,18 @@ public sealed class LiveStream
         return viewers;
     }
 
-    /// <summary>The LL-HLS view of the window, for a playlist.</summary>
+    /// <summary>
+    /// The LL-HLS view of the stream, for a playlist: the rewind buffer's segments as the DVR window
+    /// (a player may seek back into them), then the live window. What a camera back-filled after a
+    /// drop is not in it: a live playlist only grows at its end, so back-fill is for the WebSocket's
+    /// rewind (<see cref="Join"/>).
+    /// </summary>
     public PlaylistWindow Window()
     {
         lock (_gate)
         {
             return new PlaylistWindow(
-                [.. _segments.Select(s => new SegmentView(s.Sequence, s.Complete, s.Duration, [.. s.Parts.Select(p => p.Duration)], s.Parts[0].StartsWithKeyframe))],
+                [.. _rewind.Concat(_segments).Select(s => new SegmentView(s.Sequence, s.Complete, s.Duration, [.. s.Parts.Select(p => p.Duration)], s.Parts[0].StartsWithKeyframe))],
                 _longestPart,
                 _longestSegment);
         }
@@ -326,7 +358,7 @@ public sealed class LiveStream
     {
         lock (_gate)
         {
-            var segment = _segments.Find(s => s.Sequence == sequence);
+            var segment = _segments.Find(s => s.Sequence == sequence) ?? _rewind.Find(s => s.Sequence == sequence);
             if (segment is null || (completeOnly && !segment.Complete))
             {
                 return null;
@@ -363,11 +395,66 @@ public sealed class LiveStream
         }
     }
 
+    /// <summary>
+    /// Files one fragment the camera buffered while its push was down into the gap it belongs to (by
+    /// its decode time), for viewers who rewind; never to live viewers. False, and the fragment
+    /// released, when it belongs to no gap still open (already received, or outside every drop), or
+    /// could not be decoded where it would go (not a keyframe, and not continuing what is there).
+    /// </summary>
+    public bool Fill(Fragment fragment)
+    {
+        lock (_gate)
+        {
+            // Back-fill never holds more than the rewind buffer may: a camera cannot grow memory by it.
+            var gap = Ended || _filledBytes + fragment.Length > _rewindMaxBytes ? null : _gaps.Find(g => g.TryTake(fragment));
+            if (gap is null)
+            {
+                fragment.Release();
+                return false;
+            }
+
+            _filledBytes += fragment.Length;
+            TrimRewind(Stopwatch.GetTimestamp());
+            return true;
+        }
+    }
+
+    /// <summary>The drops this stream's rewind buffer still spans, oldest first: how long each was and how much of it the camera has filled.</summary>
+    public IReadOnlyList<GapView> Gaps
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _gaps.Select(g => g.View())];
+            }
+        }
+    }
+
+    /// <summary>Every kept segment in media order: the rewind buffer, the live window, and what was back-filled after each drop.</summary>
+    private List<Segment> Kept()
+    {
+        var kept = new List<Segment>(_rewind.Count + _segments.Count);
+        foreach (var segment in _rewind.Concat(_segments))
+        {
+            kept.Add(segment);
+            foreach (var gap in _gaps)
+            {
+                if (gap.After == segment)
+                {
+                    kept.AddRange(gap.Segments);
+                }
+            }
+        }
+
+        return kept;
+    }
+
     /// <summary>Rewind segments older than the rewind span, or beyond its bytes, go back to the pool, oldest first.</summary>
     private void TrimRewind(long now)
     {
         var horizon = now - _rewindTicks;
-        while (_rewind.Count > 0 && (_rewindBytes > _rewindMaxBytes || _rewind[0].StartedAt < horizon))
+        while (_rewind.Count > 0 && (_rewindBytes + _filledBytes > _rewindMaxBytes || _rewind[0].StartedAt < horizon))
         {
             foreach (var old in _rewind[0].Parts)
             {
@@ -375,6 +462,15 @@ public sealed class LiveStream
             }
 
             _rewindBytes -= _rewind[0].Bytes;
+            for (var i = _gaps.Count - 1; i >= 0; i--)
+            {
+                if (_gaps[i].After == _rewind[0])
+                {
+                    _filledBytes -= _gaps[i].Release();
+                    _gaps.RemoveAt(i);
+                }
+            }
+
             _rewind.RemoveAt(0);
         }
     }
@@ -390,9 +486,12 @@ public sealed class LiveStream
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private sealed class Segment(long sequence, long startedAt)
+    private sealed class Segment(long sequence, long startedAt, bool independent = true)
     {
         public long Sequence { get; } = sequence;
+
+        /// <summary>Whether it starts with a keyframe (a back-filled run may begin with the rest of the segment before the drop).</summary>
+        public bool Independent { get; } = independent;
 
         /// <summary>When its first fragment (a keyframe) arrived (<see cref="Stopwatch"/> ticks).</summary>
         public long StartedAt { get; } = startedAt;
@@ -405,6 +504,89 @@ public sealed class LiveStream
 
         public bool Complete { get; set; }
     }
+
+    /// <summary>What a drop left out, between the last fragment before it and the first after it, and the back-fill filed into it.</summary>
+    private sealed class Gap(Segment after, TimeSpan from, TimeSpan to, long fromTicks, DateTimeOffset droppedAt, DateTimeOffset resumedAt)
+    {
+        // Decode times of one fragment and the next differ by rounding to the track's timescale.
+        private static readonly TimeSpan Tolerance = TimeSpan.FromMilliseconds(5);
+        private TimeSpan _filledEnd = TimeSpan.MinValue;
+        private TimeSpan _filled;
+        private long _bytes;
+
+        /// <summary>The segment received last before the drop: the back-fill plays after it.</summary>
+        public Segment After { get; } = after;
+
+        public List<Segment> Segments { get; } = [];
+
+        public GapView View() => new(droppedAt, resumedAt, to > from ? to - from : TimeSpan.Zero, _filled);
+
+        public bool TryTake(Fragment fragment)
+        {
+            if (_filledEnd == TimeSpan.MinValue)
+            {
+                _filledEnd = from;
+            }
+
+            if (to - from <= Tolerance
+                || fragment.DecodeTime < _filledEnd - Tolerance
+                || fragment.DecodeTime + fragment.Duration > to + Tolerance)
+            {
+                return false;
+            }
+
+            var continues = (fragment.DecodeTime - _filledEnd).Duration() <= Tolerance;
+            if (!fragment.StartsWithKeyframe && !continues)
+            {
+                return false;
+            }
+
+            if (fragment.StartsWithKeyframe || Segments.Count == 0)
+            {
+                var offset = (long)((fragment.DecodeTime - from).TotalSeconds * Stopwatch.Frequency);
+                Segments.Add(new Segment(-1, fromTicks + offset, fragment.StartsWithKeyframe));
+            }
+
+            var segment = Segments[^1];
+            segment.Parts.Add(fragment);
+            segment.Duration += fragment.Duration;
+            segment.Bytes += fragment.Length;
+            _filled += fragment.Duration;
+            _filledEnd = fragment.DecodeTime + fragment.Duration;
+            _bytes += fragment.Length;
+            return true;
+        }
+
+        /// <summary>Returns the back-filled fragments to the pool; the bytes they held.</summary>
+        public long Release()
+        {
+            foreach (var part in Segments.SelectMany(s => s.Parts))
+            {
+                part.Release();
+            }
+
+            Segments.Clear();
+            return _bytes;
+        }
+    }
+}
+
+/// <summary>
+/// A drop the rewind buffer spans: when the push dropped and resumed, how much media the camera's
+/// clock says was missed (zero when the camera restarted its clock, so it cannot be placed), and how
+/// much of that the camera has since sent back.
+/// </summary>
+public sealed record GapView(DateTimeOffset DroppedAt, DateTimeOffset ResumedAt, [property: JsonIgnore] TimeSpan Missed, [property: JsonIgnore] TimeSpan Filled)
+{
+    [JsonIgnore]
+    public TimeSpan Left => Missed > Filled ? Missed - Filled : TimeSpan.Zero;
+
+    public double MissedSeconds => Math.Round(Missed.TotalSeconds, 3);
+
+    public double FilledSeconds => Math.Round(Filled.TotalSeconds, 3);
+
+    /// <summary>The hole that stays (the camera's clock); zero once the camera has sent the whole drop back.</summary>
+    public double LeftSeconds => Math.Round(Left.TotalSeconds, 3);
 }
 
 public sealed record SegmentView(long Sequence, bool Complete, TimeSpan Duration, IReadOnlyList<TimeSpan> Parts, bool Independent);

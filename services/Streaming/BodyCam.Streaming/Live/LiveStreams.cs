@@ -219,7 +219,7 @@ public sealed class LiveKeeper(LiveStreams streams, LiveRecords records, IConfig
         }
 
         var hlsIdle = configuration.GetValue("Streaming:HlsIdleTimeout", TimeSpan.FromSeconds(8));
-        var grace = configuration.GetValue("Streaming:ReconnectGrace", TimeSpan.FromSeconds(10));
+        var grace = configuration.GetValue("Streaming:ReconnectGrace", TimeSpan.FromSeconds(60));
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
         try
         {

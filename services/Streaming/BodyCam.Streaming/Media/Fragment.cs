@@ -23,8 +23,9 @@ public sealed class Fragment
     private int _references = 1;
     private readonly int _messageStart;
 
-    internal Fragment(byte[] buffer, int length, uint sequenceNumber, bool startsWithKeyframe, TimeSpan duration, long receivedTimestamp)
+    internal Fragment(byte[] buffer, int length, uint sequenceNumber, bool startsWithKeyframe, TimeSpan duration, long receivedTimestamp, TimeSpan decodeTime = default)
     {
+        DecodeTime = decodeTime;
         _buffer = buffer;
         _messageStart = HeaderRoom - WebSocketFrame.WriteHeaderBefore(buffer, HeaderRoom, WebSocketFrame.Binary, length);
         Length = length;
@@ -44,6 +45,9 @@ public sealed class Fragment
 
     /// <summary>How much media it holds (of its video track, else its first track).</summary>
     public TimeSpan Duration { get; }
+
+    /// <summary>Where it starts on the camera's media clock (its video track's <c>tfdt</c>, after any shift of a resumed push).</summary>
+    public TimeSpan DecodeTime { get; }
 
     /// <summary>When its last byte arrived (<see cref="System.Diagnostics.Stopwatch"/> ticks).</summary>
     public long ReceivedTimestamp { get; }
@@ -100,6 +104,7 @@ public sealed class Fragment
         uint sequence = 0;
         bool? keyframe = null;
         var duration = TimeSpan.Zero;
+        var decodeTime = TimeSpan.Zero;
         var trafs = 0;
         foreach (var box in Mp4Box.Children(buffer, HeaderRoom + 8, HeaderRoom + moofLength))
         {
@@ -125,6 +130,7 @@ public sealed class Fragment
                     }
 
                     duration = TimeSpan.FromSeconds(seconds);
+                    decodeTime = TimeSpan.FromSeconds((double)run.DecodeTime / run.Track.Timescale);
                 }
             }
         }
@@ -134,7 +140,7 @@ public sealed class Fragment
             throw new MediaRejectedException(MediaProblem.BadBox, "A moof box has no track fragment (traf).");
         }
 
-        return new Fragment(buffer, length, sequence, keyframe.Value, duration, receivedTimestamp);
+        return new Fragment(buffer, length, sequence, keyframe.Value, duration, receivedTimestamp, decodeTime);
     }
 
     /// <summary>The most samples one track run may claim: a 200 ms fragment holds tens; a two-second one at 60 fps, 120.</summary>
@@ -143,7 +149,7 @@ public sealed class Fragment
     /// <summary>The most media one fragment may claim to hold, in seconds.</summary>
     public const int MaxFragmentSeconds = 60;
 
-    private static (TrackInfo Track, bool StartsWithSync, ulong Duration) ReadTrackRun(byte[] buffer, Mp4Box traf, InitSegment init, Timeline timeline)
+    private static (TrackInfo Track, bool StartsWithSync, ulong Duration, ulong DecodeTime) ReadTrackRun(byte[] buffer, Mp4Box traf, InitSegment init, Timeline timeline)
     {
         TrackInfo? track = null;
         uint defaultDuration = 0, defaultFlags = 0;
@@ -238,14 +244,15 @@ public sealed class Fragment
             throw new MediaRejectedException(MediaProblem.BadBox, "A traf box has no tfhd.");
         }
 
+        ulong decodeTime = 0;
         if (tfdtAt >= 0)
         {
-            timeline.Continue(buffer, tfdtAt, tfdtVersion, track.TrackId, duration);
+            decodeTime = timeline.Continue(buffer, tfdtAt, tfdtVersion, track.TrackId, duration);
         }
 
         // sample_is_non_sync_sample is bit 16 of the sample flags.
         var sync = ((firstFlags ?? defaultFlags) & 0x00010000) == 0;
-        return (track, sync, duration);
+        return (track, sync, duration, decodeTime);
     }
 
     private static void Need(ReadOnlySpan<byte> payload, int bytes, string name)
@@ -401,20 +408,46 @@ public sealed class Timeline
     /// <summary>A new push begins: its first fragment of each track sets that track's offset.</summary>
     internal void Reconnected()
     {
-        foreach (var (track, state) in _tracks.ToList())
+        lock (_tracks)
         {
-            _tracks[track] = (state.End, null);
+            foreach (var (track, state) in _tracks.ToList())
+            {
+                _tracks[track] = (state.End, null);
+            }
         }
     }
 
-    internal void Continue(byte[] buffer, int tfdtAt, int version, uint trackId, ulong duration)
+    /// <summary>
+    /// A copy that shifts decode times as the current push does, without moving this timeline on: a
+    /// camera's back-fill is read with it, so its fragments land on the stream's clock.
+    /// </summary>
+    internal Timeline AsTheCurrentPush()
+    {
+        var copy = new Timeline();
+        lock (_tracks)
+        {
+            foreach (var (track, state) in _tracks)
+            {
+                copy._tracks[track] = (state.End, state.Offset ?? 0);
+            }
+        }
+
+        return copy;
+    }
+
+    /// <summary>Shifts the fragment's decode time (in place) and returns it as shifted.</summary>
+    internal ulong Continue(byte[] buffer, int tfdtAt, int version, uint trackId, ulong duration)
     {
         var span = buffer.AsSpan(tfdtAt);
         var original = version == 1 ? BinaryPrimitives.ReadUInt64BigEndian(span) : BinaryPrimitives.ReadUInt32BigEndian(span);
         ulong offset = 0;
-        if (_tracks.TryGetValue(trackId, out var state))
+        // Taken by one push at a time; the lock only keeps a back-fill's copy (AsTheCurrentPush) whole.
+        lock (_tracks)
         {
-            offset = state.Offset ?? (state.End > original ? state.End - original : 0);
+            if (_tracks.TryGetValue(trackId, out var state))
+            {
+                offset = state.Offset ?? (state.End > original ? state.End - original : 0);
+            }
         }
 
         var shifted = original + offset;
@@ -430,6 +463,11 @@ public sealed class Timeline
             }
         }
 
-        _tracks[trackId] = (shifted + duration, offset);
+        lock (_tracks)
+        {
+            _tracks[trackId] = (shifted + duration, offset);
+        }
+
+        return shifted;
     }
 }

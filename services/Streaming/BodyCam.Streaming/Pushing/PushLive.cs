@@ -117,8 +117,9 @@ public static class PushLive
     {
         if (streams.Find(cameraId) is { } existing)
         {
-            if (existing.Init.SameAs(init) && existing.TryResume())
+            if (existing.Init.SameAs(init) && existing.TryResume(out var droppedAt))
             {
+                await records.ResumedAsync(existing, droppedAt, actor, correlationId);
                 return (existing, true);
             }
 

@@ -31,6 +31,16 @@ public sealed class LiveRecords(IDocumentStore store, TimeProvider time, ILogger
     public Task EndedAsync(LiveStream stream, string reason, string actorId, Guid correlationId) =>
         CloseAsync(stream.LiveId, new StreamEnded(stream.CameraId, reason, actorId, time.GetUtcNow(), correlationId));
 
+    /// <summary>A dropped push came back: the span it missed goes on the stream's record.</summary>
+    public Task ResumedAsync(LiveStream stream, DateTimeOffset droppedAt, string actorId, Guid correlationId) =>
+        AppendAsync(stream.LiveId, new StreamResumed(stream.CameraId, stream.LiveId, droppedAt, time.GetUtcNow(), actorId, time.GetUtcNow(), correlationId));
+
+    /// <summary>A back-fill was filed: how much of the drop the rewind buffer now holds, and what hole stays.</summary>
+    public Task GapFilledAsync(LiveStream stream, GapView gap, int fragments, string actorId, Guid correlationId) =>
+        AppendAsync(stream.LiveId, new StreamGapFilled(stream.CameraId, stream.LiveId, gap.DroppedAt, gap.ResumedAt,
+            (long)gap.Missed.TotalMilliseconds, (long)gap.Filled.TotalMilliseconds, (long)gap.Left.TotalMilliseconds, fragments,
+            actorId, time.GetUtcNow(), correlationId));
+
     public async Task PushRefusedAsync(string cameraId, string problem, string detail, string? clientAddress, string actorId, Guid correlationId)
     {
         try
@@ -86,6 +96,20 @@ public sealed class LiveRecords(IDocumentStore store, TimeProvider time, ILogger
         }
 
         return open.Count;
+    }
+
+    private async Task AppendAsync(string streamKey, object fact)
+    {
+        try
+        {
+            await using var session = store.LightweightSession();
+            session.Events.Append(streamKey, fact);
+            await session.SaveChangesAsync(CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            log.LogError(e, "Could not record {Event} on {Stream}", fact.GetType().Name, streamKey);
+        }
     }
 
     private async Task CloseAsync(string streamKey, object ended)
