@@ -29,6 +29,40 @@ public sealed class LoopedClipTests
     }
 
     [Fact]
+    public async Task The_clip_knows_which_fragments_start_with_a_keyframe_so_a_reconnecting_camera_resumes_on_one()
+    {
+        // A keyframe a second (-g 15 at 15 fps) and half-second fragments: every other fragment, from the first.
+        var clip = await Clip.Value;
+        Assert.True(clip.Keyframes[0]);
+        Assert.Equal(clip.Fragments.Length, clip.Keyframes.Length);
+        for (var i = 0; i < clip.Keyframes.Length; i++)
+        {
+            Assert.Equal(i % 2 == 0, clip.Keyframes[i]);
+        }
+
+        // ffprobe agrees about the second fragment: it does not start with a keyframe.
+        var file = Path.Combine(Path.GetTempPath(), $"bodycam-sim-key-{Guid.NewGuid():N}.mp4");
+        await File.WriteAllBytesAsync(file, [.. clip.Init, .. clip.Fragments[1]]);
+        try
+        {
+            var info = new ProcessStartInfo("ffprobe") { RedirectStandardOutput = true, UseShellExecute = false };
+            foreach (var arg in new[] { "-v", "error", "-select_streams", "v", "-show_entries", "packet=flags", "-of", "csv=p=0", file })
+            {
+                info.ArgumentList.Add(arg);
+            }
+
+            using var probe = Process.Start(info)!;
+            var flags = await probe.StandardOutput.ReadToEndAsync();
+            await probe.WaitForExitAsync();
+            Assert.StartsWith("_", flags.Trim(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Three_passes_decode_as_one_stream_three_passes_long()
     {
         var clip = await Clip.Value;

@@ -10,7 +10,8 @@ public sealed record SimulatorOptions(Uri Gateway, string Password, int Officers
 /// <summary>
 /// A simulated force on a running BodyCam: each officer's camera is registered and issued as a real
 /// camera would be, then reports positions in batches, records now and then (pushing live video
-/// from the looped clip while it does), and now and then asks to be watched; its wearer acknowledges
+/// from the looped clip while it does, through a link that now and then drops and back-fills), and
+/// now and then asks to be watched; its wearer acknowledges
 /// instructions and answers talk (<see cref="Wearer"/>).
 /// </summary>
 public sealed class Force(SimulatorOptions options)
@@ -23,6 +24,7 @@ public sealed class Force(SimulatorOptions options)
 
     private readonly Random _random = new(options.Seed);
     private long _batches, _switches, _watchMes, _errors, _pushing;
+    private readonly UplinkCounts _links = new();
     private LoopedClip? _clip;
     private IReadOnlyList<Wearer> _wearers = [];
 
@@ -71,7 +73,8 @@ public sealed class Force(SimulatorOptions options)
             {
                 Console.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss} recording {officers.Count(o => o.Recording)}/{officers.Count}, pushing {Interlocked.Read(ref _pushing)}, " +
                     $"batches {Interlocked.Read(ref _batches)}, switches {Interlocked.Read(ref _switches)}, Watch Me {Interlocked.Read(ref _watchMes)}, " +
-                    $"instructions acknowledged {_wearers.Sum(w => w.Instructions)}, talk answers {_wearers.Sum(w => w.Answers)}, errors {Interlocked.Read(ref _errors)}");
+                    $"instructions acknowledged {_wearers.Sum(w => w.Instructions)}, talk answers {_wearers.Sum(w => w.Answers)}, " +
+                    $"link drops {Interlocked.Read(ref _links.Drops)} (fragments back-filled {Interlocked.Read(ref _links.Filed)}), errors {Interlocked.Read(ref _errors) + Interlocked.Read(ref _links.Errors)}");
             }
         }, stop);
 
@@ -154,38 +157,14 @@ public sealed class Force(SimulatorOptions options)
         }
     }
 
-    /// <summary>Pushes the looped clip as this camera's live video until recording stops; reconnects after a failure.</summary>
+    /// <summary>Pushes the looped clip as this camera's live video until recording stops, through a link that now and then drops (<see cref="Uplink"/>).</summary>
     private async Task PushAsync(Officer officer, DeviceToken device, CancellationToken stop)
     {
         Interlocked.Increment(ref _pushing);
+        var uplink = new Uplink(_clip!, _http, officer.CameraId, device, new Random(officer.CameraId.Aggregate(options.Seed, (hash, c) => unchecked((hash * 31) + c))), _links);
         try
         {
-            while (!stop.IsCancellationRequested)
-            {
-                try
-                {
-                    using var request = new HttpRequestMessage(HttpMethod.Post, $"api/streaming/cameras/{officer.CameraId}/live")
-                    {
-                        Content = new LiveContent(_clip!, stop),
-                    };
-                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await device.GetAsync(stop));
-                    request.Headers.TransferEncodingChunked = true;
-                    using var response = await _http.SendAsync(request, stop);
-                }
-                catch (Exception e) when (e is HttpRequestException or IOException && !stop.IsCancellationRequested)
-                {
-                    Interlocked.Increment(ref _errors);
-                }
-                catch (OperationCanceledException) when (stop.IsCancellationRequested)
-                {
-                    return;
-                }
-
-                await Task.Delay(TimeSpan.FromSeconds(3), stop);
-            }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
+            await uplink.RunAsync(stop);
         }
         finally
         {

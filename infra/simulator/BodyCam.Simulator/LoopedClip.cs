@@ -17,6 +17,7 @@ public sealed class LoopedClip
     {
         Init = init;
         Fragments = fragments;
+        Keyframes = [.. fragments.Select(StartsWithKeyframe)];
         Periods = periods;
         Length = length;
     }
@@ -26,6 +27,9 @@ public sealed class LoopedClip
 
     /// <summary>moof + mdat pairs of one pass.</summary>
     public byte[][] Fragments { get; }
+
+    /// <summary>Per fragment: whether a decoder can start there (its video track's first sample is a sync sample).</summary>
+    public bool[] Keyframes { get; }
 
     /// <summary>Per track id: one pass's length in that track's timescale.</summary>
     public IReadOnlyDictionary<uint, ulong> Periods { get; }
@@ -187,6 +191,49 @@ public sealed class LoopedClip
         }
 
         return times;
+    }
+
+    /// <summary>Whether the first track fragment's first sample is a sync sample (trun's first-sample flags, else tfhd's defaults).</summary>
+    internal static bool StartsWithKeyframe(byte[] fragment)
+    {
+        var moof = fragment.AsSpan(0, (int)BinaryPrimitives.ReadUInt32BigEndian(fragment));
+        foreach (var (type, offset, size) in Children(moof, 8))
+        {
+            if (type != "traf")
+            {
+                continue;
+            }
+
+            var traf = moof.Slice(offset, size);
+            uint? flags = null;
+            foreach (var (childType, childOffset, _) in Children(traf, 8))
+            {
+                var box = traf[childOffset..];
+                var boxFlags = BinaryPrimitives.ReadUInt32BigEndian(box[8..]) & 0xFFFFFF;
+                if (childType == "tfhd" && (boxFlags & 0x20) != 0)
+                {
+                    var at = 16 + ((boxFlags & 0x01) != 0 ? 8 : 0) + ((boxFlags & 0x02) != 0 ? 4 : 0) + ((boxFlags & 0x08) != 0 ? 4 : 0) + ((boxFlags & 0x10) != 0 ? 4 : 0);
+                    flags ??= BinaryPrimitives.ReadUInt32BigEndian(box[at..]);
+                }
+                else if (childType == "trun")
+                {
+                    var at = 16 + ((boxFlags & 0x01) != 0 ? 4 : 0);
+                    if ((boxFlags & 0x04) != 0)
+                    {
+                        flags = BinaryPrimitives.ReadUInt32BigEndian(box[at..]);
+                    }
+                    else if ((boxFlags & 0x400) != 0)
+                    {
+                        flags = BinaryPrimitives.ReadUInt32BigEndian(box[(at + ((boxFlags & 0x100) != 0 ? 4 : 0) + ((boxFlags & 0x200) != 0 ? 4 : 0))..]);
+                    }
+                }
+            }
+
+            // The first traf is the video track in the clip ffmpeg writes.
+            return flags is { } f && (f & 0x00010000) == 0;
+        }
+
+        return false;
     }
 
     /// <summary>Per track id, its timescale (moov/trak/tkhd for the id, mdia/mdhd for the scale).</summary>
