@@ -439,9 +439,12 @@ function play(view, from = null) {
           video.currentTime = ranges.start(0);
           started = true;
         }
-      } else if (ranges.length && ranges.end(ranges.length - 1) - video.currentTime > 2) {
-        // Stay live: jump forward when more than two seconds behind the newest frame.
-        video.currentTime = ranges.end(ranges.length - 1) - 0.3;
+      } else if (ranges.length) {
+        // Stay at the live edge, within a second of the camera: more than 0.8 s behind the newest
+        // frame held, jump to just before it; more than 0.3 s, play 10% faster until caught up.
+        const behind = ranges.end(ranges.length - 1) - video.currentTime;
+        if (behind > 0.8) video.currentTime = ranges.end(ranges.length - 1) - 0.1;
+        video.playbackRate = behind > 0.3 ? 1.1 : 1;
       }
       if (video.paused) video.play().catch(() => {});
       pump();
@@ -499,6 +502,9 @@ function playHls(view) {
     // names carry the session's short-lived key instead.
     hls = new Hls({
       lowLatencyMode: true,
+      // As near the live edge as LL-HLS allows: the part hold-back the playlist gives, and catching
+      // up by playing faster (to 1.1x) rather than falling behind.
+      maxLiveSyncPlaybackRate: 1.1,
       xhrSetup: (xhr, requestUrl) => {
         if (requestUrl.includes("index.m3u8")) xhr.setRequestHeader("Authorization", `Bearer ${token}`);
       },

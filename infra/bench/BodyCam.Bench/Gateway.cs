@@ -15,6 +15,9 @@ public sealed class Gateway(Uri address, string password)
 
     public HttpClient Http => _http;
 
+    /// <summary>The demo users' password, for signing in to the console as a person would.</summary>
+    public string Password => password;
+
     public async Task<string> UserTokenAsync(string username) =>
         await TokenAsync(new() { ["grant_type"] = "password", ["client_id"] = "bodycam-console", ["username"] = username, ["password"] = password });
 

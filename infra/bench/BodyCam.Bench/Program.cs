@@ -1,6 +1,6 @@
 using BodyCam.Bench;
 
-// ./bodycam bench [all|location|nearest|authorisation|pipeline|streaming|talk|audit|gateway|security] [--entries N] [--live-cameras 10,50] [--viewers N] [--kbps N] [--gateway URL] [--cameras N] [--batch N] [--rate N] [--seconds N] [--officers N]
+// ./bodycam bench [all|location|nearest|authorisation|pipeline|streaming|talk|glass|rewind|audit|gateway|security] [--entries N] [--live-cameras 10,50] [--viewers N] [--kbps N] [--gateway URL] [--cameras N] [--batch N] [--rate N] [--seconds N] [--officers N]
 if (args is ["plain-copy-server", var port])
 {
     await PlainCopyFloor.ServeAsync(int.Parse(port, System.Globalization.CultureInfo.InvariantCulture));
@@ -34,7 +34,7 @@ string Option(string name, string fallback)
 var report = new Report();
 var output = Option("out", Path.Combine(Directory.GetCurrentDirectory(), ".bodycam", "bench"));
 Console.WriteLine($"BodyCam benchmark on {Report.Machine}");
-string[] sections = ["nearest", "location", "authorisation", "pipeline", "streaming", "talk", "audit", "gateway"];
+string[] sections = ["nearest", "location", "authorisation", "pipeline", "streaming", "talk", "glass", "audit", "gateway"];
 var total = what == "all" ? sections.Length : 1;
 var step = 0;
 async Task SectionAsync(string name)
@@ -92,6 +92,22 @@ if (what is "all" or "talk")
     await SectionAsync("talk");
     var gateway = new Gateway(new Uri(Option("gateway", "http://127.0.0.1:8080/")), Option("password", Environment.GetEnvironmentVariable("BODYCAM_DEMO_PASSWORD") ?? "demo"));
     await TalkBench.RunAsync(report, gateway, int.Parse(Option("talks", "10")), TimeSpan.FromSeconds(int.Parse(Option("seconds", "15"))));
+}
+
+if (what is "all" or "glass")
+{
+    await SectionAsync("glass");
+    var gateway = new Gateway(new Uri(Option("gateway", "http://127.0.0.1:8080/")), Option("password", Environment.GetEnvironmentVariable("BODYCAM_DEMO_PASSWORD") ?? "demo"));
+    await GlassBench.RunAsync(report, gateway, TimeSpan.FromSeconds(int.Parse(Option("seconds", "15"))));
+}
+
+// Not in "all": the rest measures streaming without a rewind buffer (like the floor); this needs one.
+if (what is "rewind")
+{
+    await SectionAsync("rewind");
+    var gateway = new Gateway(new Uri(Option("gateway", "http://127.0.0.1:8080/")), Option("password", Environment.GetEnvironmentVariable("BODYCAM_DEMO_PASSWORD") ?? "demo"));
+    await RewindBench.RunAsync(report, gateway, new Uri(Option("streaming", "http://127.0.0.1:5104/")), int.Parse(Option("rewind-cameras", "10")), int.Parse(Option("kbps", "2000")),
+        TimeSpan.FromSeconds(int.Parse(Option("rewind-seconds", "150"))));
 }
 
 if (what is "all" or "audit")

@@ -126,7 +126,7 @@ public static partial class StreamingBench
         }
     }
 
-    private static async Task PushAsync(Uri streaming, (string CameraId, string DeviceToken) camera, byte[] init, byte[][] fragments, double fragmentSeconds, long[,] sentAt, int index, CancellationToken stop)
+    internal static async Task PushAsync(Uri streaming, (string CameraId, string DeviceToken) camera, byte[] init, byte[][] fragments, double fragmentSeconds, long[,] sentAt, int index, CancellationToken stop)
     {
         using var http = new HttpClient { BaseAddress = streaming, Timeout = Timeout.InfiniteTimeSpan };
         using var request = new HttpRequestMessage(HttpMethod.Post, $"api/streaming/cameras/{camera.CameraId}/live")
@@ -286,7 +286,7 @@ public static partial class StreamingBench
     private static partial Regex AllocatedPattern();
 
     /// <summary>A ten-second clip encoded once with ffmpeg, split into its init segment and its fragments.</summary>
-    private static async Task<(byte[] Init, byte[][] Fragments, double FragmentSeconds)> ClipAsync(int kbps)
+    internal static async Task<(byte[] Init, byte[][] Fragments, double FragmentSeconds)> ClipAsync(int kbps)
     {
         var file = Path.Combine(Path.GetTempPath(), $"bodycam-bench-{Guid.NewGuid():N}.mp4");
         var info = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true, UseShellExecute = false };
