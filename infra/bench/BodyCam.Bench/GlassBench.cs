@@ -23,6 +23,39 @@ public static class GlassBench
         })();
         """;
 
+    // Push to talk, timed in the page: when each microphone frame reached the page (its last sample,
+    // so its first was captured its duration earlier) and which encoded packet went out on the socket.
+    private const string TalkProbe = """
+        (() => {
+          window.__talkFrames = []; window.__talkSent = [];
+          let chunk = null;
+          const Encoder = window.AudioEncoder;
+          if (!Encoder) return;
+          window.AudioEncoder = class extends Encoder {
+            constructor(init) {
+              super({ ...init, output: (c, meta) => { chunk = c.timestamp; try { init.output(c, meta); } finally { chunk = null; } } });
+            }
+            encode(data) {
+              window.__talkFrames.push({ ts: data.timestamp, dur: data.duration, at: performance.timeOrigin + performance.now() });
+              return super.encode(data);
+            }
+          };
+          const send = WebSocket.prototype.send;
+          WebSocket.prototype.send = function (data) {
+            if (chunk !== null) window.__talkSent.push(chunk);
+            return send.call(this, data);
+          };
+        })();
+        """;
+
+    // For each packet sent, when the first sample it carries was captured (ms since the epoch).
+    private const string MouthTimes = """
+        () => window.__talkSent.map((ts) => {
+          const frame = window.__talkFrames.find((f) => f.ts <= ts && ts < f.ts + f.dur) ?? window.__talkFrames.find((f) => f.ts >= ts);
+          return frame ? frame.at - (frame.ts + frame.dur - ts) / 1000 : NaN;
+        })
+        """;
+
     private const string NoWebSockets = """
         window.WebSocket = class { constructor() { setTimeout(() => this.onclose && this.onclose({ code: 1006, reason: "" }), 10); } close() {} };
         """;
@@ -52,7 +85,7 @@ public static class GlassBench
         using var camera = StartCamera(gateway, cameraId, device);
         try
         {
-            await MeasureAsync(report, gateway, cameraId, length);
+            await MeasureAsync(report, gateway, cameraId, device, length);
         }
         finally
         {
@@ -61,7 +94,7 @@ public static class GlassBench
         }
     }
 
-    private static async Task MeasureAsync(Report report, Gateway gateway, string cameraId, TimeSpan length)
+    private static async Task MeasureAsync(Report report, Gateway gateway, string cameraId, string device, TimeSpan length)
     {
         await Task.Delay(TimeSpan.FromSeconds(3));
 
@@ -70,14 +103,16 @@ public static class GlassBench
         {
             ExecutablePath = "/usr/bin/chromium",
             Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--autoplay-policy=no-user-gesture-required"],
+            Args = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--autoplay-policy=no-user-gesture-required",
+                // A fake microphone (a beep) that needs no prompt: push to talk encodes real audio.
+                "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"],
         });
 
         var conditions = $"one camera, ffmpeg 640x360 30 fps 800 kbit/s x264 ultrafast zerolatency, 100 ms fragments, through the gateway; the console in headless Chromium (software decoding), " +
             $"every presented frame over {length.TotalSeconds:0} s after 5 s of play; {Report.Machine}";
-        foreach (var (player, script, live) in new[] { ("WebSocket/MSE", OffsetProbe, "Live."), ("LL-HLS (hls.js)", OffsetProbe + NoWebSockets, "Live (HLS).") })
+        foreach (var (player, script, live) in new[] { ("WebSocket/MSE", OffsetProbe + TalkProbe, "Live."), ("LL-HLS (hls.js)", OffsetProbe + NoWebSockets, "Live (HLS).") })
         {
-            var samples = await WatchAsync(browser, gateway, cameraId, script, live, length);
+            var samples = await WatchAsync(browser, gateway, cameraId, device, script, live, length, report);
             samples.Sort();
             Console.WriteLine($"  glass to glass, {player}: {samples.Count} frames, p50 {Report.Percentile(samples, 50):0} ms, p95 {Report.Percentile(samples, 95):0} ms");
             report.Add(new Figure($"glass to glass {player} p50", Report.Percentile(samples, 50), "ms", conditions));
@@ -86,9 +121,9 @@ public static class GlassBench
         }
     }
 
-    private static async Task<List<double>> WatchAsync(IBrowser browser, Gateway gateway, string cameraId, string script, string live, TimeSpan length)
+    private static async Task<List<double>> WatchAsync(IBrowser browser, Gateway gateway, string cameraId, string device, string script, string live, TimeSpan length, Report report)
     {
-        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
+        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 }, Permissions = ["microphone"] });
         context.SetDefaultTimeout(30_000);
         await context.AddInitScriptAsync(script);
         var page = await context.NewPageAsync();
@@ -104,8 +139,74 @@ public static class GlassBench
         await Assertions.Expect(page.Locator("#live-status")).ToHaveTextAsync(live);
         await Task.Delay(TimeSpan.FromSeconds(5));
         var samples = await page.EvaluateAsync<double[]>(Measure, length.TotalSeconds);
+        if (script.Contains("__talkFrames", StringComparison.Ordinal))
+        {
+            await MouthToSocketAsync(page, gateway, cameraId, device, length, report);
+        }
+
         await page.GetByRole(AriaRole.Button, new() { Name = "Stop watching" }).ClickAsync();
         return [.. samples];
+    }
+
+    /// <summary>
+    /// Holds "Hold to talk" for a while with the camera's talk channel open: each packet's capture
+    /// time (in the page) to when the camera's socket received it (here), on the machine's clock;
+    /// packets are matched in order (the relay forwards them untouched and in order).
+    /// </summary>
+    private static async Task MouthToSocketAsync(IPage page, Gateway gateway, string cameraId, string device, TimeSpan length, Report report)
+    {
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", $"Bearer {device}");
+        await socket.ConnectAsync(new UriBuilder(new Uri(gateway.Http.BaseAddress!, $"api/ingest/cameras/{cameraId}/talk")) { Scheme = "ws" }.Uri, CancellationToken.None);
+        var received = new List<double>();
+        using var listening = new CancellationTokenSource();
+        var receiving = Task.Run(async () =>
+        {
+            var buffer = new byte[8192];
+            try
+            {
+                while (true)
+                {
+                    var result = await socket.ReceiveAsync(buffer, listening.Token);
+                    if (result.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+                    {
+                        return;
+                    }
+
+                    if (result.MessageType == System.Net.WebSockets.WebSocketMessageType.Binary && result.EndOfMessage)
+                    {
+                        lock (received)
+                        {
+                            received.Add((DateTime.UtcNow - DateTime.UnixEpoch).TotalMilliseconds);
+                        }
+                    }
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or System.Net.WebSockets.WebSocketException)
+            {
+            }
+        });
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Hold to talk" }).HoverAsync();
+        await page.Mouse.DownAsync();
+        await Task.Delay(length);
+        await page.Mouse.UpAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var mouths = await page.EvaluateAsync<double[]>(MouthTimes);
+        await listening.CancelAsync();
+        await receiving;
+        List<double> latencies;
+        lock (received)
+        {
+            latencies = [.. received.Zip(mouths, (at, mouth) => at - mouth).Where(double.IsFinite).Order()];
+        }
+
+        var conditions = $"the console's push to talk in headless Chromium (fake microphone, WebCodecs Opus, 20 ms packets at 24 kbit/s) to the camera's talk socket through the gateway, " +
+            $"held {length.TotalSeconds:0} s while the camera's video plays; {mouths.Length} packets sent, {received.Count} received; capture time is when a microphone frame reached the page less its length; {Report.Machine}";
+        Console.WriteLine($"  talk mouth to camera socket: {latencies.Count} packets, p50 {Report.Percentile(latencies, 50):0} ms, p95 {Report.Percentile(latencies, 95):0} ms");
+        report.Add(new Figure("talk mouth to camera socket p50", Report.Percentile(latencies, 50), "ms", conditions));
+        report.Add(new Figure("talk mouth to camera socket p95", Report.Percentile(latencies, 95), "ms", conditions, "under 500 ms"));
+        report.Add(new Figure("talk packets sent but not received", mouths.Length - received.Count, "packets", conditions, "0"));
     }
 
     private static Process StartCamera(Gateway gateway, string cameraId, string device)
