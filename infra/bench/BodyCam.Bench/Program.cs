@@ -92,6 +92,7 @@ if (what is "all" or "talk")
     await SectionAsync("talk");
     var gateway = new Gateway(new Uri(Option("gateway", "http://127.0.0.1:8080/")), Option("password", Environment.GetEnvironmentVariable("BODYCAM_DEMO_PASSWORD") ?? "demo"));
     await TalkBench.RunAsync(report, gateway, int.Parse(Option("talks", "10")), TimeSpan.FromSeconds(int.Parse(Option("seconds", "15"))));
+    await InstructionBench.RunAsync(report, gateway, int.Parse(Option("talks", "10")), 40);
 }
 
 if (what is "all" or "glass")

@@ -294,6 +294,11 @@ internal static class Mp4Fragments
     /// <summary>Whether the first sample of track 1 (ffmpeg's video) is a sync sample.</summary>
     public static bool StartsWithKeyframe(byte[] fragment)
     {
+        if (!HasVideo(fragment))
+        {
+            return false;
+        }
+
         var traf = VideoTraf(fragment);
         uint? flags = null;
         foreach (var (type, at, _) in Children(fragment, traf.Start + 8, traf.End))
@@ -338,6 +343,20 @@ internal static class Mp4Fragments
         }
 
         throw new InvalidDataException("The fragment's video track has no tfdt.");
+    }
+
+    /// <summary>Whether it carries track 1 (a muxer may cut a fragment of audio alone).</summary>
+    public static bool HasVideo(byte[] fragment)
+    {
+        try
+        {
+            VideoTraf(fragment);
+            return true;
+        }
+        catch (InvalidDataException)
+        {
+            return false;
+        }
     }
 
     private static (int Start, int End) VideoTraf(byte[] fragment)

@@ -28,14 +28,20 @@ public sealed class BackfillTests
         }
 
         Assert.True(stream.Join(live));
+        Assert.True(stream.GapKnown().IsCompleted);
         stream.Dropped(DateTimeOffset.UtcNow);
         Assert.True(stream.TryResume(out _));
+        // A back-fill sent the moment the camera reconnects waits until the resumed push says where the gap ends.
+        var known = stream.GapKnown();
+        Assert.False(known.IsCompleted);
+        Assert.Empty(stream.Gaps);
         Assert.True(fragments[15].StartsWithKeyframe);
         for (var i = 15; i < fragments.Count; i++)
         {
             stream.Publish(fragments[i]);
         }
 
+        Assert.True(known.IsCompleted);
         var gap = Assert.Single(stream.Gaps);
         Near(fragments[15].DecodeTime - fragments[10].DecodeTime, gap.Missed);
         Assert.Equal(TimeSpan.Zero, gap.Filled);

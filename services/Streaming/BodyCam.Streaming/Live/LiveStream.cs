@@ -46,6 +46,8 @@ public sealed class LiveStream
     // Set while a resumed push has not yet published: its first fragment says how long the gap was.
     private (TimeSpan From, long FromTicks, DateTimeOffset DroppedAt, Segment After)? _resuming;
     private readonly List<Gap> _gaps = [];
+    // From a drop until the resumed push's first fragment says where the gap ends.
+    private TaskCompletionSource? _gapKnown;
     private long _filledBytes;
 
     public LiveStream(string cameraId, string liveId, InitSegment init, DateTimeOffset since, int windowSegments, TimeSpan? rewind = null, long rewindBytes = DefaultRewindBytes)
@@ -126,10 +128,12 @@ public sealed class LiveStream
                 return;
             }
 
-            if (_resuming is { } resumed)
+            if (_resuming is { } resumed && fragment.CarriesVideo)
             {
                 _resuming = null;
                 _gaps.Add(new Gap(resumed.After, resumed.From, fragment.DecodeTime, resumed.FromTicks, resumed.DroppedAt, DateTimeOffset.UtcNow));
+                _gapKnown?.TrySetResult();
+                _gapKnown = null;
             }
 
             if (fragment.StartsWithKeyframe || _segments.Count == 0)
@@ -158,8 +162,11 @@ public sealed class LiveStream
             segment.Duration += fragment.Duration;
             segment.Bytes += fragment.Length;
             _longestPart = TimeSpan.FromTicks(Math.Max(_longestPart.Ticks, fragment.Duration.Ticks));
-            _lastEnd = fragment.DecodeTime + fragment.Duration;
-            _lastReceived = fragment.ReceivedTimestamp;
+            if (fragment.CarriesVideo)
+            {
+                _lastEnd = fragment.DecodeTime + fragment.Duration;
+                _lastReceived = fragment.ReceivedTimestamp;
+            }
 
             viewers = _viewers;
             foreach (var viewer in viewers)
@@ -262,6 +269,19 @@ public sealed class LiveStream
         {
             Pushing = false;
             DroppedAt = at;
+            _gapKnown ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    /// <summary>
+    /// Completes once the gap of the last drop is known (the resumed push's first fragment is in), at
+    /// once when there is no drop pending: a back-fill sent the moment a camera reconnects waits for it.
+    /// </summary>
+    public Task GapKnown()
+    {
+        lock (_gate)
+        {
+            return _gapKnown?.Task ?? Task.CompletedTask;
         }
     }
 
@@ -279,6 +299,11 @@ public sealed class LiveStream
             if (_segments.Count > 0)
             {
                 _resuming = (_lastEnd, _lastReceived, droppedAt, _segments[^1]);
+            }
+            else
+            {
+                _gapKnown?.TrySetResult();
+                _gapKnown = null;
             }
 
             Pushing = true;
@@ -324,6 +349,8 @@ public sealed class LiveStream
 
             _gaps.Clear();
             _filledBytes = 0;
+            _gapKnown?.TrySetResult();
+            _gapKnown = null;
             published = _published;
         }
 
@@ -511,6 +538,7 @@ public sealed class LiveStream
         // Decode times of one fragment and the next differ by rounding to the track's timescale.
         private static readonly TimeSpan Tolerance = TimeSpan.FromMilliseconds(5);
         private TimeSpan _filledEnd = TimeSpan.MinValue;
+        private TimeSpan _lastAudioAt = TimeSpan.MinValue;
         private TimeSpan _filled;
         private long _bytes;
 
@@ -526,6 +554,22 @@ public sealed class LiveStream
             if (_filledEnd == TimeSpan.MinValue)
             {
                 _filledEnd = from;
+            }
+
+            if (!fragment.CarriesVideo)
+            {
+                // Audio alone, cut between two video fragments: it belongs with the run it follows,
+                // and places nothing (its clock is the audio's).
+                if (Segments.Count == 0 || _filledEnd <= from || fragment.DecodeTime < from - Tolerance || fragment.DecodeTime > to + Tolerance || _lastAudioAt >= fragment.DecodeTime)
+                {
+                    return false;
+                }
+
+                _lastAudioAt = fragment.DecodeTime;
+                Segments[^1].Parts.Add(fragment);
+                Segments[^1].Bytes += fragment.Length;
+                _bytes += fragment.Length;
+                return true;
             }
 
             if (to - from <= Tolerance

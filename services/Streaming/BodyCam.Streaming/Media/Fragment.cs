@@ -23,9 +23,10 @@ public sealed class Fragment
     private int _references = 1;
     private readonly int _messageStart;
 
-    internal Fragment(byte[] buffer, int length, uint sequenceNumber, bool startsWithKeyframe, TimeSpan duration, long receivedTimestamp, TimeSpan decodeTime = default)
+    internal Fragment(byte[] buffer, int length, uint sequenceNumber, bool startsWithKeyframe, TimeSpan duration, long receivedTimestamp, TimeSpan decodeTime = default, bool carriesVideo = true)
     {
         DecodeTime = decodeTime;
+        CarriesVideo = carriesVideo;
         _buffer = buffer;
         _messageStart = HeaderRoom - WebSocketFrame.WriteHeaderBefore(buffer, HeaderRoom, WebSocketFrame.Binary, length);
         Length = length;
@@ -45,6 +46,13 @@ public sealed class Fragment
 
     /// <summary>How much media it holds (of its video track, else its first track).</summary>
     public TimeSpan Duration { get; }
+
+    /// <summary>
+    /// Whether it holds video (always, for a stream without video). A muxer may cut a fragment of
+    /// audio alone; its <see cref="DecodeTime"/> and <see cref="Duration"/> are then the audio's, which
+    /// do not line up with the video's, so placing media by time goes by fragments that carry video.
+    /// </summary>
+    public bool CarriesVideo { get; }
 
     /// <summary>Where it starts on the camera's media clock (its video track's <c>tfdt</c>, after any shift of a resumed push).</summary>
     public TimeSpan DecodeTime { get; }
@@ -105,6 +113,7 @@ public sealed class Fragment
         bool? keyframe = null;
         var duration = TimeSpan.Zero;
         var decodeTime = TimeSpan.Zero;
+        var video = init.Video is null;
         var trafs = 0;
         foreach (var box in Mp4Box.Children(buffer, HeaderRoom + 8, HeaderRoom + moofLength))
         {
@@ -120,6 +129,7 @@ public sealed class Fragment
             else if (box.Type == BoxType.Traf)
             {
                 var run = ReadTrackRun(buffer, box, init, timeline);
+                video |= run.Track.IsVideo;
                 if (run.Track.IsVideo || keyframe is null)
                 {
                     keyframe = run.Track.IsVideo ? run.StartsWithSync : keyframe ?? (init.Video is null && run.StartsWithSync);
@@ -140,7 +150,7 @@ public sealed class Fragment
             throw new MediaRejectedException(MediaProblem.BadBox, "A moof box has no track fragment (traf).");
         }
 
-        return new Fragment(buffer, length, sequence, keyframe.Value, duration, receivedTimestamp, decodeTime);
+        return new Fragment(buffer, length, sequence, keyframe.Value, duration, receivedTimestamp, decodeTime, video);
     }
 
     /// <summary>The most samples one track run may claim: a 200 ms fragment holds tens; a two-second one at 60 fps, 120.</summary>

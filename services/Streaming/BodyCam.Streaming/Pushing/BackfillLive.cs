@@ -69,6 +69,16 @@ public static class BackfillLive
                     "The back-fill's init segment is not the live stream's: only media from the same encoder settings can fill its gaps.");
             }
 
+            // A camera may send its back-fill the moment it reconnects: until its resumed push's first
+            // fragment is in, the gap's end is not known. Waits for it a while (not for ever).
+            try
+            {
+                await stream.GapKnown().WaitAsync(TimeSpan.FromSeconds(10), http.RequestAborted);
+            }
+            catch (TimeoutException)
+            {
+            }
+
             // Read on the stream's clock as the current push shifts it, so each fragment lands where it belongs.
             var timeline = stream.Timeline.AsTheCurrentPush();
             while (await reader.ReadFragmentAsync(stream.Init, timeline, http.RequestAborted) is { } fragment)
