@@ -502,8 +502,10 @@ function playHls(view) {
     // names carry the session's short-lived key instead.
     hls = new Hls({
       lowLatencyMode: true,
-      // As near the live edge as LL-HLS allows: the part hold-back the playlist gives, and catching
-      // up by playing faster (to 1.1x) rather than falling behind.
+      // Near the live edge: 0.3 s behind the newest part (the playlist's part hold-back is
+      // three parts), catching up by playing faster (to 1.1x) rather than falling behind.
+      liveSyncDuration: 0.3,
+      liveMaxLatencyDuration: 2,
       maxLiveSyncPlaybackRate: 1.1,
       xhrSetup: (xhr, requestUrl) => {
         if (requestUrl.includes("index.m3u8")) xhr.setRequestHeader("Authorization", `Bearer ${token}`);
