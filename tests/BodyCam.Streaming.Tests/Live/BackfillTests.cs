@@ -30,7 +30,7 @@ public sealed class BackfillTests
         Assert.True(stream.Join(live));
         Assert.True(stream.GapKnown().IsCompleted);
         stream.Dropped(DateTimeOffset.UtcNow);
-        Assert.True(stream.TryResume(out _));
+        Assert.True(stream.TryResume(DateTimeOffset.UtcNow, out _));
         // A back-fill sent the moment the camera reconnects waits until the resumed push says where the gap ends.
         var known = stream.GapKnown();
         Assert.False(known.IsCompleted);
@@ -80,7 +80,7 @@ public sealed class BackfillTests
         }
 
         stream.Dropped(DateTimeOffset.UtcNow);
-        Assert.True(stream.TryResume(out _));
+        Assert.True(stream.TryResume(DateTimeOffset.UtcNow, out _));
         stream.Publish(fragments[15]);
 
         // Fragment 6 does not start with a keyframe and does not follow what is filed (5 is missing).
@@ -105,7 +105,7 @@ public sealed class BackfillTests
         }
 
         stream.Dropped(DateTimeOffset.UtcNow);
-        Assert.True(stream.TryResume(out _));
+        Assert.True(stream.TryResume(DateTimeOffset.UtcNow, out _));
         // The restarted encoder's first fragment is at its own zero: the stream's timeline shifts it on.
         var (_, restarted) = await ReadAsync(await Clip.Value, stream.Timeline);
         stream.Publish(restarted[0]);

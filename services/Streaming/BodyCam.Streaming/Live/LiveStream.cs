@@ -44,7 +44,7 @@ public sealed class LiveStream
     private TimeSpan _lastEnd;
     private long _lastReceived;
     // Set while a resumed push has not yet published: its first fragment says how long the gap was.
-    private (TimeSpan From, long FromTicks, DateTimeOffset DroppedAt, Segment After)? _resuming;
+    private (TimeSpan From, long FromTicks, DateTimeOffset DroppedAt, DateTimeOffset ResumedAt, Segment After)? _resuming;
     private readonly List<Gap> _gaps = [];
     // From a drop until the resumed push's first fragment says where the gap ends.
     private TaskCompletionSource? _gapKnown;
@@ -131,7 +131,7 @@ public sealed class LiveStream
             if (_resuming is { } resumed && fragment.CarriesVideo)
             {
                 _resuming = null;
-                _gaps.Add(new Gap(resumed.After, resumed.From, fragment.DecodeTime, resumed.FromTicks, resumed.DroppedAt, DateTimeOffset.UtcNow));
+                _gaps.Add(new Gap(resumed.After, resumed.From, fragment.DecodeTime, resumed.FromTicks, resumed.DroppedAt, resumed.ResumedAt));
                 _gapKnown?.TrySetResult();
                 _gapKnown = null;
             }
@@ -286,11 +286,11 @@ public sealed class LiveStream
     }
 
     /// <summary>The same camera pushes again with the same init segment: the stream goes on.</summary>
-    public bool TryResume(out DateTimeOffset droppedAt)
+    public bool TryResume(DateTimeOffset now, out DateTimeOffset droppedAt)
     {
         lock (_gate)
         {
-            droppedAt = DroppedAt ?? DateTimeOffset.UtcNow;
+            droppedAt = DroppedAt ?? now;
             if (Ended || Pushing)
             {
                 return false;
@@ -298,7 +298,7 @@ public sealed class LiveStream
 
             if (_segments.Count > 0)
             {
-                _resuming = (_lastEnd, _lastReceived, droppedAt, _segments[^1]);
+                _resuming = (_lastEnd, _lastReceived, droppedAt, now, _segments[^1]);
             }
             else
             {

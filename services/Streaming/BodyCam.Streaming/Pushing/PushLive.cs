@@ -117,7 +117,7 @@ public static class PushLive
     {
         if (streams.Find(cameraId) is { } existing)
         {
-            if (existing.Init.SameAs(init) && existing.TryResume(out var droppedAt))
+            if (existing.Init.SameAs(init) && existing.TryResume(time.GetUtcNow(), out var droppedAt))
             {
                 await records.ResumedAsync(existing, droppedAt, actor, correlationId);
                 return (existing, true);

@@ -64,7 +64,7 @@ public static class TalkOverWebSocket
         var watching = WatchGrantAsync(viewer, grants, records, time, http.RequestAborted);
         try
         {
-            await ReceiveAsync(socket, viewer, rooms, http.RequestAborted);
+            await ReceiveAsync(socket, viewer, rooms, time, http.RequestAborted);
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException)
         {
@@ -90,10 +90,10 @@ public static class TalkOverWebSocket
         await viewer.CloseAsync(status, viewer.EndDetail is { } detail ? $"{viewer.EndReason}: {detail}" : viewer.EndReason);
     }
 
-    private static async Task ReceiveAsync(WebSocket socket, TalkViewer viewer, TalkRooms rooms, CancellationToken cancellationToken)
+    private static async Task ReceiveAsync(WebSocket socket, TalkViewer viewer, TalkRooms rooms, TimeProvider time, CancellationToken cancellationToken)
     {
         var buffer = new byte[MaxPacketBytes];
-        var second = DateTimeOffset.UtcNow;
+        var second = time.GetUtcNow();
         var inSecond = 0;
         while (!cancellationToken.IsCancellationRequested && viewer.EndReason is null)
         {
@@ -114,9 +114,9 @@ public static class TalkOverWebSocket
                 continue; // text from a viewer means nothing yet; ignored rather than refused
             }
 
-            if ((DateTimeOffset.UtcNow - second).TotalSeconds >= 1)
+            if ((time.GetUtcNow() - second).TotalSeconds >= 1)
             {
-                (second, inSecond) = (DateTimeOffset.UtcNow, 0);
+                (second, inSecond) = (time.GetUtcNow(), 0);
             }
 
             if (++inSecond > MaxPacketsPerSecond)
