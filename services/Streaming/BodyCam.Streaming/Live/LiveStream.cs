@@ -367,14 +367,15 @@ public sealed class LiveStream
     /// The LL-HLS view of the stream, for a playlist: the rewind buffer's segments as the DVR window
     /// (a player may seek back into them), then the live window. What a camera back-filled after a
     /// drop is not in it: a live playlist only grows at its end, so back-fill is for the WebSocket's
-    /// rewind (<see cref="Join"/>).
+    /// rewind (<see cref="Join"/>). Without <paramref name="dvr"/>, the live window alone: what a
+    /// blocking request looks at on every fragment published, to see whether what it waits for is in.
     /// </summary>
-    public PlaylistWindow Window()
+    public PlaylistWindow Window(bool dvr = true)
     {
         lock (_gate)
         {
             return new PlaylistWindow(
-                [.. _rewind.Concat(_segments).Select(s => new SegmentView(s.Sequence, s.Complete, s.Duration, [.. s.Parts.Select(p => p.Duration)], s.Parts[0].StartsWithKeyframe))],
+                [.. (dvr ? _rewind.Concat(_segments) : _segments).Select(s => new SegmentView(s.Sequence, s.Complete, s.Duration, [.. s.Parts.Select(p => p.Duration)], s.Parts[0].StartsWithKeyframe))],
                 _longestPart,
                 _longestSegment);
         }

@@ -34,18 +34,17 @@ public static class WatchOverHls
             return refusal;
         }
 
-        var window = stream!.Window();
         if (blockUntilSegment is { } msn)
         {
-            var newest = window.Segments.Count > 0 ? window.Segments[^1].Sequence : 0;
+            var live = stream!.Window(dvr: false);
+            var newest = live.Segments.Count > 0 ? live.Segments[^1].Sequence : 0;
             if (msn < 0 || msn > newest + 2 || blockUntilPart < 0)
             {
                 return StreamingProblems.Of(StatusCodes.Status400BadRequest, ServiceDefaults.Problems.ProblemTypes.InvalidRequest, "Too far ahead",
                     $"_HLS_msn={msn} is beyond the next two segments (the newest is {newest}).");
             }
 
-            window = await WaitForAsync(stream, viewer!, http, w => LlHlsPlaylist.Holds(w, msn, blockUntilPart));
-            if (window is null)
+            if (!await WaitForAsync(stream, viewer!, http, w => LlHlsPlaylist.Holds(w, msn, blockUntilPart)))
             {
                 return Ended(viewer!, cameraId);
             }
@@ -53,7 +52,7 @@ public static class WatchOverHls
 
         http.Response.Headers.CacheControl = "no-cache";
         // Parts and segments are fetched with this session's short-lived key, never the stream token.
-        return TypedResults.Text(LlHlsPlaylist.Render(window, $"?session={Uri.EscapeDataString(viewer!.Key)}"), "application/vnd.apple.mpegurl");
+        return TypedResults.Text(LlHlsPlaylist.Render(stream!.Window(), $"?session={Uri.EscapeDataString(viewer!.Key)}"), "application/vnd.apple.mpegurl");
     }
 
     private static async Task<IResult> InitAsync(HttpContext http, string cameraId, ViewerAdmission admission, LiveStreams streams)
@@ -86,14 +85,14 @@ public static class WatchOverHls
         if (fragments is null)
         {
             // The hinted next part, or the segment being filled: wait for it briefly.
-            var window = stream.Window();
+            var window = stream.Window(dvr: false);
             var newest = window.Segments.Count > 0 ? window.Segments[^1].Sequence : -1;
             if (sequence < newest - 1 && !LlHlsPlaylist.Holds(window, sequence, part) || sequence > newest + 1)
             {
                 return ServiceDefaults.Problems.Problem.NotFound($"{(part is null ? "Segment" : "Part")} {sequence}{(part is { } p ? $".{p}" : "")} is not in the live window.");
             }
 
-            if (await WaitForAsync(stream, viewer!, http, w => LlHlsPlaylist.Holds(w, sequence, part)) is null)
+            if (!await WaitForAsync(stream, viewer!, http, w => LlHlsPlaylist.Holds(w, sequence, part)))
             {
                 return Ended(viewer!, cameraId);
             }
@@ -145,8 +144,11 @@ public static class WatchOverHls
         return (stream, viewer, null);
     }
 
-    /// <summary>Waits until the window satisfies <paramref name="ready"/>; null when the session or stream ended, or it took too long.</summary>
-    private static async Task<PlaylistWindow?> WaitForAsync(LiveStream stream, HlsViewer viewer, HttpContext http, Func<PlaylistWindow, bool> ready)
+    /// <summary>
+    /// Waits until the live window (not the DVR segments: it is looked at on every fragment published)
+    /// satisfies <paramref name="ready"/>; false when the session or stream ended, or it took too long.
+    /// </summary>
+    private static async Task<bool> WaitForAsync(LiveStream stream, HlsViewer viewer, HttpContext http, Func<PlaylistWindow, bool> ready)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(viewer.Ended, http.RequestAborted);
         limit.CancelAfter(BlockAtMost);
@@ -155,15 +157,14 @@ public static class WatchOverHls
             while (true)
             {
                 var next = stream.NextPublished();
-                var window = stream.Window();
-                if (ready(window))
+                if (ready(stream.Window(dvr: false)))
                 {
-                    return window;
+                    return true;
                 }
 
                 if (stream.Ended)
                 {
-                    return null;
+                    return false;
                 }
 
                 await next.WaitAsync(limit.Token);
@@ -171,7 +172,7 @@ public static class WatchOverHls
         }
         catch (OperationCanceledException)
         {
-            return null;
+            return false;
         }
     }
 
