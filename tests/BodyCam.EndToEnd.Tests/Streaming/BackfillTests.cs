@@ -28,8 +28,8 @@ public sealed class BackfillTests(BodyCamSystem system)
 
         uplink.Drop();
         await StreamAsync(control, camera.CameraId, s => !s.GetProperty("pushing").GetBoolean(), "the push to drop");
-        // The link stays down for ten seconds; the camera records on.
-        await Task.Delay(TimeSpan.FromSeconds(10));
+        // The link stays down for ten seconds; the camera records on (fifty 200 ms fragments).
+        await Eventually.Async(() => Task.FromResult(uplink.RecordedOffline >= 50 ? (object)true : null), TimeSpan.FromSeconds(30), "ten seconds recorded while the link is down");
         var liveBefore = live.Count;
         using var backfill = await uplink.ReconnectAsync();
 

@@ -27,7 +27,8 @@ internal sealed class BufferingCamera : IAsyncDisposable
     private readonly TaskCompletionSource<byte[]> _init = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Channel<byte[]>? _uplink;
     private CancellationTokenSource? _push;
-    private bool _awaitingKeyframe;
+    private TaskCompletionSource? _resumed;
+    private int _recordedOffline;
     private readonly Task _reading;
 
     private BufferingCamera(BodyCamSystem system, TestCamera camera, Process ffmpeg)
@@ -64,8 +65,8 @@ internal sealed class BufferingCamera : IAsyncDisposable
         return buffering;
     }
 
-    /// <summary>Fragments recorded while the link was down, not yet sent.</summary>
-    public int Kept { get { lock (_gate) { return _kept.Count; } } }
+    /// <summary>Fragments recorded since the link last went down.</summary>
+    public int RecordedOffline { get { lock (_gate) { return _recordedOffline; } } }
 
     /// <summary>The link goes down: the live push is cut off mid-body; recording goes on into the buffer.</summary>
     public void Drop()
@@ -76,6 +77,7 @@ internal sealed class BufferingCamera : IAsyncDisposable
             _uplink = null;
             _kept.AddRange(_sent);
             _sent.Clear();
+            _recordedOffline = 0;
             _push?.Cancel();
             _push = null;
         }
@@ -84,26 +86,19 @@ internal sealed class BufferingCamera : IAsyncDisposable
     /// <summary>The link is back: live again from the next keyframe, and what was kept goes as a back-fill. Returns the back-fill's answer.</summary>
     public async Task<HttpResponseMessage> ReconnectAsync()
     {
+        var resumed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
         {
-            _awaitingKeyframe = true;
+            _resumed = resumed;
         }
 
-        // The reader opens the live push at the next keyframe and leaves the kept run behind it.
+        // The reader opens the live push at the next keyframe (a second away at most) and leaves the kept run behind it.
+        await resumed.Task.WaitAsync(TimeSpan.FromSeconds(10));
         List<byte[]> kept;
-        while (true)
+        lock (_gate)
         {
-            lock (_gate)
-            {
-                if (!_awaitingKeyframe)
-                {
-                    kept = [.. _kept];
-                    _kept.Clear();
-                    break;
-                }
-            }
-
-            await Task.Delay(20);
+            kept = [.. _kept];
+            _kept.Clear();
         }
 
         return await BackfillAsync([await _init.Task, .. kept]);
@@ -192,10 +187,11 @@ internal sealed class BufferingCamera : IAsyncDisposable
                 moof = null;
                 lock (_gate)
                 {
-                    if (_awaitingKeyframe && Mp4Fragments.StartsWithKeyframe(fragment))
+                    if (_resumed is { } resumed && Mp4Fragments.StartsWithKeyframe(fragment))
                     {
-                        _awaitingKeyframe = false;
+                        _resumed = null;
                         Connect(fragment);
+                        resumed.TrySetResult();
                     }
                     else if (_uplink is { } uplink)
                     {
@@ -209,6 +205,7 @@ internal sealed class BufferingCamera : IAsyncDisposable
                     else
                     {
                         _kept.Add(fragment);
+                        _recordedOffline++;
                     }
                 }
             }
