@@ -35,6 +35,7 @@ public static class BackfillLive
         HttpContext http, string cameraId, LiveStreams streams, LiveRecords records, AccessRefusals refusals,
         IConfiguration configuration, ILogger<LiveStream> log)
     {
+        http.CloseConnectionOnRefusal();
         if (await OwnCamera.RefuseUnlessAsync(http, cameraId, refusals) is { } refused)
         {
             return refused;

@@ -33,6 +33,7 @@ public static class PushLive
         HttpContext http, string cameraId, LiveStreams streams, LiveRecords records, AccessRefusals refusals,
         IConfiguration configuration, TimeProvider time, ILogger<LiveStream> log)
     {
+        http.CloseConnectionOnRefusal();
         var actor = http.User.ActorId();
         var correlationId = http.CorrelationId();
         if (!http.User.IsInRole(Roles.Device) || http.User.FindFirst(BodyCamClaims.CameraId)?.Value != cameraId)
