@@ -16,13 +16,42 @@ public sealed class LogTree(IDocumentStore store, TreeTiles tiles)
     private static readonly byte[] Placeholder = new byte[Merkle.HashSize];
 
     private readonly ConcurrentDictionary<(int Level, long Index), byte[]> _full = new();
+    private long _known;
 
-    /// <summary>The tree's size: how many entries the chain holds.</summary>
+    /// <summary>The tree's size: how many entries the chain holds, as the database has it now.</summary>
     public async Task<long> SizeAsync(CancellationToken cancellationToken)
     {
         await using var session = store.QuerySession();
         var state = await session.Events.FetchStreamStateAsync(AuditChain.StreamKey, cancellationToken);
-        return state?.Version ?? 0;
+        var size = state?.Version ?? 0;
+        InterlockedMax(ref _known, size);
+        return size;
+    }
+
+    /// <summary>
+    /// A size the tree has reached that is at least <paramref name="needed"/>, without asking the
+    /// database when one seen before already is (the log only grows); otherwise the size now, which
+    /// may be smaller. A request inside a tree already seen then costs no query for the size.
+    /// </summary>
+    public async Task<long> SizeAtLeastAsync(long needed, CancellationToken cancellationToken)
+    {
+        var known = Volatile.Read(ref _known);
+        return known >= needed ? known : await SizeAsync(cancellationToken);
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        var seen = Volatile.Read(ref target);
+        while (value > seen)
+        {
+            var was = Interlocked.CompareExchange(ref target, value, seen);
+            if (was == seen)
+            {
+                return;
+            }
+
+            seen = was;
+        }
     }
 
     /// <summary>Tile (<paramref name="level"/>, <paramref name="index"/>) as it is in the tree of <paramref name="size"/> leaves: null when that tree has no hashes there.</summary>

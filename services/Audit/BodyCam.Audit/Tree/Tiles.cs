@@ -24,6 +24,14 @@ public static class Tiles
         return (int)Math.Clamp(width, 0, Width);
     }
 
+    /// <summary>The smallest tree whose tile (<paramref name="level"/>, <paramref name="index"/>) holds <paramref name="width"/> hashes: <see cref="long.MaxValue"/> past what a long counts.</summary>
+    public static long SizeHolding(int level, long index, int width)
+    {
+        var nodes = (System.Numerics.BigInteger)index * Width + width;
+        var leaves = nodes << (Height * level);
+        return leaves > long.MaxValue ? long.MaxValue : (long)leaves;
+    }
+
     /// <summary>The tree node of the hash at <paramref name="position"/> of tile (<paramref name="level"/>, <paramref name="index"/>): Merkle level <c>8·level</c>.</summary>
     public static (int Level, long Index) NodeOf(int level, long index, int position) => (Height * level, index * Width + position);
 

@@ -3,7 +3,6 @@ using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
 using System.Text.Json;
-using System.Threading.Channels;
 using Marten;
 using BodyCam.Audit.Tree;
 using BodyCam.Audit.Tree.Witnessing;
@@ -32,6 +31,7 @@ public static class VerifyChain
 {
     public const int MaxRange = 1_000_000;
     private const int Page = 10_000;
+    private const int ReadAhead = 2;   // pages read at once, each by its own PostgreSQL backend
 
     public static RouteHandlerBuilder MapVerifyChain(this RouteGroupBuilder audit) =>
         audit.MapGet("/verify", HandleAsync)
@@ -125,8 +125,9 @@ public static class VerifyChain
     /// <summary>
     /// Checks <paramref name="from"/>..<paramref name="to"/> a page at a time: one query per page
     /// gives each link of the chain's event stream beside whether its query document (body and
-    /// indexed columns) still says the same. The next page is read while this one's hashes are
-    /// recomputed on every core; the links are then followed in order.
+    /// indexed columns) still says the same. The next <see cref="ReadAhead"/> pages are read, each on
+    /// its own connection, while this one's hashes are recomputed on every core; the links are then
+    /// followed in order.
     /// </summary>
     public static async Task<ChainVerification> VerifyAsync(IDocumentStore store, long from, long to, CancellationToken cancellationToken,
         Func<long, IReadOnlyList<byte[]>, CancellationToken, Task>? onLeaves = null)
@@ -137,14 +138,29 @@ public static class VerifyChain
         }
 
         var previous = from == 1 ? AuditHash.Genesis : await HashAtAsync(store, from - 1, cancellationToken);
-        long expected = from, checkedCount = 0;
+        long expected = from, checkedCount = 0, nextPage = from;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var pages = Channel.CreateBounded<List<Link>>(1);
-        var reading = ReadPagesAsync(store, from, to, pages.Writer, stop.Token);
+        var reading = new Queue<Task<List<Link>>>();
+        void ReadMore()
+        {
+            for (; reading.Count < ReadAhead && nextPage <= to; nextPage += Page)
+            {
+                reading.Enqueue(ReadPageAsync(store, nextPage, Math.Min(to, nextPage + Page - 1), stop.Token));
+            }
+        }
+
         try
         {
-            await foreach (var page in pages.Reader.ReadAllAsync(cancellationToken))
+            ReadMore();
+            while (reading.TryDequeue(out var next))
             {
+                var page = await next;
+                ReadMore();
+                if (page.Count == 0)
+                {
+                    break;
+                }
+
                 var entries = new AuditEntry?[page.Count];
                 var hashed = new bool[page.Count];
                 var documentsSame = new bool[page.Count];
@@ -196,13 +212,16 @@ public static class VerifyChain
         finally
         {
             await stop.CancelAsync();
-            try
+            foreach (var left in reading)
             {
-                await reading;
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                // Stopped early: a broken entry was found, or the caller went away.
+                try
+                {
+                    await left;
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    // Stopped early: a broken entry was found, or the caller went away.
+                }
             }
         }
 
@@ -223,45 +242,24 @@ public static class VerifyChain
         }
     }
 
-    private static async Task ReadPagesAsync(IDocumentStore store, long from, long to, ChannelWriter<List<Link>> pages, CancellationToken cancellationToken)
+    private static async Task<List<Link>> ReadPageAsync(IDocumentStore store, long from, long to, CancellationToken cancellationToken)
     {
-        try
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(PageSql(store.Options.Events.DatabaseSchemaName), connection);
+        command.Parameters.AddWithValue("stream", AuditChain.StreamKey);
+        command.Parameters.AddWithValue("from", from);
+        command.Parameters.AddWithValue("to", to);
+        var page = new List<Link>(Page);
+        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            await using var connection = store.Storage.Database.CreateConnection();
-            await connection.OpenAsync(cancellationToken);
-            var sql = PageSql(store.Options.Events.DatabaseSchemaName);
-            for (var pageFrom = from; pageFrom <= to; pageFrom += Page)
-            {
-                await using var command = new NpgsqlCommand(sql, connection);
-                command.Parameters.AddWithValue("stream", AuditChain.StreamKey);
-                command.Parameters.AddWithValue("from", pageFrom);
-                command.Parameters.AddWithValue("to", Math.Min(to, pageFrom + Page - 1));
-                var page = new List<Link>(Page);
-                await using (var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken))
-                {
-                    while (await reader.ReadAsync(cancellationToken))
-                    {
-                        page.Add(new Link(reader.GetInt64(0), reader.IsDBNull(1) ? "null" : reader.GetString(1), reader.IsDBNull(2) ? null : new Document(
-                            reader.GetBoolean(2), Text(reader, 3), Text(reader, 4), Text(reader, 5), Text(reader, 6), Text(reader, 7), Text(reader, 8),
-                            reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9))));
-                    }
-                }
-
-                if (page.Count == 0)
-                {
-                    break;
-                }
-
-                await pages.WriteAsync(page, cancellationToken);
-            }
-
-            pages.Complete();
+            page.Add(new Link(reader.GetInt64(0), reader.IsDBNull(1) ? "null" : reader.GetString(1), reader.IsDBNull(2) ? null : new Document(
+                reader.GetBoolean(2), Text(reader, 3), Text(reader, 4), Text(reader, 5), Text(reader, 6), Text(reader, 7), Text(reader, 8),
+                reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9))));
         }
-        catch (Exception e)
-        {
-            pages.Complete(e);
-            throw;
-        }
+
+        return page;
     }
 
     /// <summary>

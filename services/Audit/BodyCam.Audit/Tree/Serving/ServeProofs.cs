@@ -35,12 +35,14 @@ public static class ServeProofs
     private static async Task<Results<Ok<InclusionProof>, ValidationProblem>> InclusionAsync(
         LogTree tree, IQuerySession session, CancellationToken cancellationToken, long? seq = null, long? treeSize = null)
     {
-        var size = await tree.SizeAsync(cancellationToken);
-        var at = treeSize ?? (await CheckpointStream.LatestAsync(session, cancellationToken))?.Id ?? size;
         if (seq is not { } s || s < 1)
         {
             return Problem.Invalid("seq", "seq is an entry's sequence number, 1 or more.");
         }
+
+        var asked = treeSize ?? (await CheckpointStream.LatestAsync(session, cancellationToken))?.Id;
+        var size = await tree.SizeAtLeastAsync(asked ?? long.MaxValue, cancellationToken);
+        var at = asked ?? size;
 
         if (at < s || at > size)
         {
@@ -56,12 +58,14 @@ public static class ServeProofs
     private static async Task<Results<Ok<ConsistencyProof>, ValidationProblem>> ConsistencyAsync(
         LogTree tree, IQuerySession session, CancellationToken cancellationToken, long? from = null, long? to = null)
     {
-        var size = await tree.SizeAsync(cancellationToken);
-        var end = to ?? (await CheckpointStream.LatestAsync(session, cancellationToken))?.Id ?? size;
         if (from is not { } start || start < 1)
         {
             return Problem.Invalid("from", "from is a tree size, 1 or more.");
         }
+
+        var asked = to ?? (await CheckpointStream.LatestAsync(session, cancellationToken))?.Id;
+        var size = await tree.SizeAtLeastAsync(asked ?? long.MaxValue, cancellationToken);
+        var end = asked ?? size;
 
         if (end < start || end > size)
         {

@@ -41,7 +41,7 @@ public static class ServeTiles
         }
 
         var tileLevel = level[0] - '0';
-        var size = await tree.SizeAsync(cancellationToken);
+        var size = await tree.SizeAtLeastAsync(Tiles.SizeHolding(tileLevel, index, width), cancellationToken);
         var available = Tiles.WidthAt(tileLevel, index, size);
         if (available < width)
         {
@@ -64,7 +64,7 @@ public static class ServeTiles
             return Problem.NotFound($"tile/entries/{path} is not an entry bundle of this log: index as x001/x234/067, partial as .p/1-255.");
         }
 
-        var size = await tree.SizeAsync(cancellationToken);
+        var size = await tree.SizeAtLeastAsync(Tiles.SizeHolding(0, index, width), cancellationToken);
         var available = Tiles.WidthAt(0, index, size);
         if (available < width)
         {
