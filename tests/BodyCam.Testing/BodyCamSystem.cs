@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using BodyCam.Launcher;
 using Npgsql;
 using Xunit;
 
@@ -9,19 +10,20 @@ namespace BodyCam.Testing;
 /// <summary>
 /// The whole system for a test class or collection: a database of its own on the test PostgreSQL,
 /// the test RabbitMQ, every service and the gateway as real processes on free ports, and the demo
-/// identities. Tests talk to it through the gateway, as cameras, consoles and CAD systems do.
+/// identities. Tests talk to it through the gateway, as cameras, consoles and CAD systems do. The
+/// processes and their settings are <see cref="SystemDefinition"/>'s, as <c>./bodycam up</c> starts
+/// them; only the <see cref="SystemSettings"/> differ (free ports, this system's database and keys).
 /// </summary>
 public sealed class BodyCamSystem : IAsyncLifetime
 {
-    public static readonly IReadOnlyList<string> ServiceNames = ["ingest", "location", "authorisation", "streaming", "audit", "integration"];
+    public static readonly IReadOnlyList<string> ServiceNames = [.. SystemDefinition.Services.Select(s => s.Name)];
     public const string DemoPassword = "demo";
 
     private readonly Dictionary<string, ServiceProcess> _services = [];
     private readonly Dictionary<string, string> _tokens = [];
     private readonly SemaphoreSlim _tokenLock = new(1, 1);
     private TestServers? _servers;
-    private int _gatewayPort;
-    private int _witnessPort;
+    private SystemSettings _settings = null!;
 
     public ServiceProcess Gateway { get; private set; } = null!;
 
@@ -32,10 +34,11 @@ public sealed class BodyCamSystem : IAsyncLifetime
 
     public string RabbitMq => _servers!.RabbitMq;
 
-    public string SigningKeyFile { get; } = Path.Combine(Path.GetTempPath(), $"bodycam-test-{Guid.NewGuid():N}", "signing.pem");
+    /// <summary>The identity provider's signing key (the gateway's), with which tests forge tokens; the other keys are beside it.</summary>
+    public string SigningKeyFile => Path.Combine(KeyDirectory, "identity-signing.pem");
 
     /// <summary>This system's own copy of the view policy, which tests may change.</summary>
-    public string PolicyFile => Path.Combine(Path.GetDirectoryName(SigningKeyFile)!, "view-policy.json");
+    public string PolicyFile => Path.Combine(KeyDirectory, "view-policy.json");
 
     public ServiceProcess Service(string name) => _services[name];
 
@@ -50,16 +53,10 @@ public sealed class BodyCamSystem : IAsyncLifetime
 
     public string WitnessKey { get; private set; } = "";
 
-    private string KeyDirectory => Path.GetDirectoryName(SigningKeyFile)!;
+    private string KeyDirectory { get; } = Path.Combine(Path.GetTempPath(), $"bodycam-test-{Guid.NewGuid():N}");
 
     /// <summary>The witness's settings: its own key and store, and the log it witnesses.</summary>
-    public Dictionary<string, string> WitnessEnvironment() => new()
-    {
-        ["Witness__Name"] = WitnessName,
-        ["Witness__KeyFile"] = Path.Combine(KeyDirectory, "witness", "witness.key"),
-        ["Witness__StoreDirectory"] = Path.Combine(KeyDirectory, "witness"),
-        ["Witness__Logs__0__Key"] = LogKey,
-    };
+    public Dictionary<string, string> WitnessEnvironment() => SystemDefinition.Environment(SystemDefinition.Process("witness"), _settings);
 
     /// <summary>Starts the witness again on its old port (after a test stopped it).</summary>
     public async Task<ServiceProcess> RestartWitnessAsync()
@@ -84,43 +81,53 @@ public sealed class BodyCamSystem : IAsyncLifetime
 
         // Small pools: six processes share one PostgreSQL, perhaps beside a running system.
         Database = new NpgsqlConnectionStringBuilder(_servers.Postgres) { Database = database, MaxPoolSize = 10, ConnectionIdleLifetime = 60 }.ConnectionString;
-        _gatewayPort = ServiceProcess.FreePort();
-        Directory.CreateDirectory(Path.GetDirectoryName(PolicyFile)!);
-        File.Copy(Path.Combine(ServiceProcess.RepositoryRoot(), "services", "Authorisation", "BodyCam.Authorisation", "Policy", "view-policy.json"), PolicyFile);
-        LogKey = await ServiceProcess.RunAsync("witness", "vkey", "--key-file", Path.Combine(KeyDirectory, "audit-log.key"), "--name", LogOrigin, "--type", "log");
-        WitnessKey = await ServiceProcess.RunAsync("witness", "vkey", "--key-file", Path.Combine(KeyDirectory, "witness", "witness.key"), "--name", WitnessName, "--type", "witness");
-        _witnessPort = ServiceProcess.FreePort();
+        Directory.CreateDirectory(KeyDirectory);
+        var root = ServiceProcess.RepositoryRoot();
+        File.Copy(Path.Combine(root, "services", "Authorisation", "BodyCam.Authorisation", "Policy", "view-policy.json"), PolicyFile);
+        var witnessDirectory = Path.Combine(KeyDirectory, "witness");
+        LogKey = await VerifierKeys.GetAsync(root, ServiceProcess.Configuration, Path.Combine(KeyDirectory, "audit-log.key"), LogOrigin, "log");
+        WitnessKey = await VerifierKeys.GetAsync(root, ServiceProcess.Configuration, Path.Combine(witnessDirectory, "witness.key"), WitnessName, "witness");
+        _settings = new SystemSettings
+        {
+            Root = root,
+            Configuration = ServiceProcess.Configuration,
+            Ports = SystemDefinition.Processes.ToDictionary(p => p.Name, _ => ServiceProcess.FreePort()),
+            KeyDirectory = KeyDirectory,
+            WitnessDirectory = witnessDirectory,
+            Postgres = _ => Database,
+            // Each service as its own RabbitMQ user with the permissions './bodycam up' gives it, where './bodycam test' made them.
+            RabbitMq = name => Environment.GetEnvironmentVariable($"BODYCAM_TEST_RABBITMQ_{name.ToUpperInvariant()}") ?? RabbitMq,
+            LogKey = LogKey,
+            WitnessKey = WitnessKey,
+            LogOrigin = LogOrigin,
+            WitnessName = WitnessName,
+            PolicyFile = PolicyFile,
+            SeedDemo = true,
+            DemoPassword = DemoPassword,
+            Extra = TestSettings,
+        };
+
         // As './bodycam up' does: every queue and binding exists before any service publishes, so a
         // fact published at start (a policy version, a signing key) has a queue to wait in.
         await Task.WhenAll(ServiceNames.Select(name => ServiceProcess.RunAsync(name, new Dictionary<string, string>(EnvironmentFor(name)) { ["BodyCam__DeployTopology"] = "true" })));
-        Witness = ServiceProcess.Start("witness", _witnessPort, WitnessEnvironment());
+        Witness = ServiceProcess.Start("witness", _settings.PortOf(SystemDefinition.Process("witness")), WitnessEnvironment());
         foreach (var name in ServiceNames)
         {
-            _services[name] = ServiceProcess.Start(name, ServiceProcess.FreePort(), EnvironmentFor(name));
+            _services[name] = ServiceProcess.Start(name, _settings.PortOf(SystemDefinition.Process(name)), EnvironmentFor(name));
         }
 
-        Gateway = ServiceProcess.Start("gateway", _gatewayPort, GatewayEnvironment());
+        Gateway = ServiceProcess.Start("gateway", _settings.PortOf(SystemDefinition.Process("gateway")), EnvironmentFor("gateway"));
         await Task.WhenAll(_services.Values.Select(s => s.WaitUntilAsync("health/ready", TimeSpan.FromSeconds(120))));
         await Gateway.WaitUntilAsync("health/ready", TimeSpan.FromSeconds(120));
     }
 
-    /// <summary>The settings <c>./bodycam up</c> gives a service, here pointing at this system's servers.</summary>
-    public Dictionary<string, string> EnvironmentFor(string name, string? rabbitMq = null) => new()
+    /// <summary>The settings <c>./bodycam up</c> gives a process (the system's definition), here pointing at this system's servers; with another RabbitMQ address when one is given.</summary>
+    public Dictionary<string, string> EnvironmentFor(string name, string? rabbitMq = null) =>
+        SystemDefinition.Environment(SystemDefinition.Process(name), rabbitMq is null ? _settings : _settings with { RabbitMq = _ => rabbitMq });
+
+    /// <summary>Where the tests' settings differ from a deployment's, for every service and the gateway.</summary>
+    private static readonly Dictionary<string, string> TestSettings = new()
     {
-        ["Authorisation__PolicyFile"] = PolicyFile,
-        ["Authorisation__SigningKeyFile"] = Path.Combine(Path.GetDirectoryName(SigningKeyFile)!, "stream-token-signing.pem"),
-        ["Audit__SigningKeyFile"] = Path.Combine(Path.GetDirectoryName(SigningKeyFile)!, "audit-checkpoint-signing.pem"),
-        ["Audit__LogKeyFile"] = Path.Combine(KeyDirectory, "audit-log.key"),
-        ["Audit__Origin"] = LogOrigin,
-        ["Audit__Witnesses__0__Url"] = $"http://127.0.0.1:{_witnessPort}/",
-        ["Audit__Witnesses__0__Key"] = WitnessKey,
-        ["ConnectionStrings__postgres"] = Database,
-        // Each service as its own RabbitMQ user with the permissions './bodycam up' gives it, where './bodycam test' made them.
-        ["ConnectionStrings__rabbitmq"] = rabbitMq ?? Environment.GetEnvironmentVariable($"BODYCAM_TEST_RABBITMQ_{name.ToUpperInvariant()}") ?? RabbitMq,
-        ["Identity__Authority"] = $"http://127.0.0.1:{_gatewayPort}/",
-        ["Identity__Issuer"] = $"http://127.0.0.1:{_gatewayPort}/",
-        ["Identity__RequireHttpsMetadata"] = "false",
-        ["DataProtection__KeyRingPath"] = Path.Combine(Path.GetDirectoryName(SigningKeyFile)!, "integration-data-protection"),
         // The tests' webhook receivers listen on plain http at 127.0.0.2, allowed here as a deployment
         // would allow its CAD network; every other address inside (127.0.0.1 and the services on it
         // among them) stays refused.
@@ -236,27 +243,10 @@ public sealed class BodyCamSystem : IAsyncLifetime
             await _servers.DisposeAsync();
         }
 
-        var keys = Path.GetDirectoryName(SigningKeyFile)!;
-        if (Directory.Exists(keys))
+        if (Directory.Exists(KeyDirectory))
         {
-            Directory.Delete(keys, recursive: true);
+            Directory.Delete(KeyDirectory, recursive: true);
         }
-    }
-
-    private Dictionary<string, string> GatewayEnvironment()
-    {
-        var environment = EnvironmentFor("gateway");
-        environment["Identity__SigningKeyFile"] = SigningKeyFile;
-        environment["Identity__SeedDemo"] = "true";
-        environment["Identity__DemoPassword"] = DemoPassword;
-        // './bodycam test' builds the console before the tests run.
-        environment["Console__Root"] = Path.Combine(ServiceProcess.RepositoryRoot(), "gateway", "console", "dist");
-        foreach (var (name, service) in _services)
-        {
-            environment[$"ReverseProxy__Clusters__{name}__Destinations__primary__Address"] = service.Address.ToString();
-        }
-
-        return environment;
     }
 
     private async Task<string> RequestTokenAsync(Dictionary<string, string> form)

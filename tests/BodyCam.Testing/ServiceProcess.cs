@@ -2,12 +2,13 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
+using BodyCam.Launcher;
 
 namespace BodyCam.Testing;
 
 /// <summary>
-/// One BodyCam service running as its own process from the built binaries, exactly as
-/// <c>./bodycam up</c> runs it. Its output is kept, and quoted when it fails to start.
+/// One BodyCam process running from the built binaries, as <c>./bodycam up</c> runs it: the program
+/// <see cref="SystemDefinition"/> names, with the settings it gives. Its output is kept, and quoted when it fails to start.
 /// </summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
@@ -175,18 +176,16 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The service's built dll, from the same build configuration as the tests.</summary>
+    /// <summary>The build configuration of the tests, whose binaries of the services they run.</summary>
+    public static string Configuration { get; } = typeof(ServiceProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+
+    /// <summary>The process's built dll, as the system's definition names it, from the same build configuration as the tests.</summary>
     private static string BinaryOf(string name)
     {
-        var root = RepositoryRoot();
-        var configuration = typeof(ServiceProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var project = name == "gateway" ? Path.Combine(root, "gateway", "BodyCam.Gateway")
-            : name == "witness" ? Path.Combine(root, "infra", "witness", "BodyCam.Witness")
-            : Path.Combine(root, "services", char.ToUpperInvariant(name[0]) + name[1..], $"BodyCam.{char.ToUpperInvariant(name[0]) + name[1..]}");
-        var dll = Path.Combine(project, "bin", configuration, "net10.0", Path.GetFileName(project) + ".dll");
+        var dll = SystemDefinition.Process(name).Binary(RepositoryRoot(), Configuration);
         return File.Exists(dll)
             ? dll
-            : throw new FileNotFoundException($"{dll} is missing: build the solution in {configuration} first ('./bodycam test' does).");
+            : throw new FileNotFoundException($"{dll} is missing: build the solution in {Configuration} first ('./bodycam test' does).");
     }
 
     public static string RepositoryRoot()

@@ -18,6 +18,8 @@ public static class ServiceHealth
             var address = cluster.GetSection("Destinations").GetChildren().Select(d => d["Address"]).FirstOrDefault(a => a is not null);
             if (address is null)
             {
+                // The launcher gives every cluster its destinations (infra/launcher); a gateway started without them fronts nothing.
+                checks.AddCheck(cluster.Key, () => HealthCheckResult.Unhealthy($"no destination is configured for {cluster.Key}"), ["ready"]);
                 continue;
             }
 

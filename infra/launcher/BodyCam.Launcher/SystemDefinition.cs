@@ -1,0 +1,134 @@
+namespace BodyCam.Launcher;
+
+/// <summary>What a process is to the system: the log's witness, a service behind the gateway, or the gateway.</summary>
+public enum ProcessRole
+{
+    Witness,
+    Service,
+    Gateway,
+}
+
+/// <summary>One process of the system: its name, the project it is built from (relative to the repository), and the port it listens on by default.</summary>
+public sealed record ProcessDefinition(string Name, string Project, int DefaultPort, ProcessRole Role)
+{
+    /// <summary>The built program, for a build <paramref name="configuration"/> of the repository at <paramref name="root"/>.</summary>
+    public string Binary(string root, string configuration) =>
+        Path.Combine(root, Project, "bin", configuration, "net10.0", Path.GetFileName(Project) + ".dll");
+}
+
+/// <summary>
+/// The running system, defined once: every process in the order it starts (the witness, then the
+/// services, then the gateway that fronts them), and the settings each is started with. The embedded
+/// default (<c>./bodycam up</c>), the tests (free ports, a database of their own) and a cluster (other
+/// hosts) differ only in the <see cref="SystemSettings"/> they give.
+/// </summary>
+public static class SystemDefinition
+{
+    public static readonly IReadOnlyList<ProcessDefinition> Processes =
+    [
+        new("witness", "infra/witness/BodyCam.Witness", 5107, ProcessRole.Witness),
+        new("ingest", "services/Ingest/BodyCam.Ingest", 5101, ProcessRole.Service),
+        new("location", "services/Location/BodyCam.Location", 5102, ProcessRole.Service),
+        new("authorisation", "services/Authorisation/BodyCam.Authorisation", 5103, ProcessRole.Service),
+        new("streaming", "services/Streaming/BodyCam.Streaming", 5104, ProcessRole.Service),
+        new("audit", "services/Audit/BodyCam.Audit", 5105, ProcessRole.Service),
+        new("integration", "services/Integration/BodyCam.Integration", 5106, ProcessRole.Service),
+        new("gateway", "gateway/BodyCam.Gateway", 8080, ProcessRole.Gateway),
+    ];
+
+    /// <summary>The six services behind the gateway, each with its own database role, schema and RabbitMQ user.</summary>
+    public static IReadOnlyList<ProcessDefinition> Services { get; } = [.. Processes.Where(p => p.Role == ProcessRole.Service)];
+
+    /// <summary>Who holds a PostgreSQL role of their own: each service, and the gateway's identity store.</summary>
+    public static IReadOnlyList<string> DatabaseRoles { get; } = [.. Services.Select(s => s.Name), "identity"];
+
+    /// <summary>Who holds a RabbitMQ user of their own: each service, and the gateway.</summary>
+    public static IReadOnlyList<string> BrokerUsers { get; } = [.. Services.Select(s => s.Name), "gateway"];
+
+    public static ProcessDefinition Process(string name) =>
+        Processes.FirstOrDefault(p => p.Name == name) ?? throw new ArgumentException($"'{name}' is not a process of the system.", nameof(name));
+
+    /// <summary>The address <paramref name="process"/> listens on with these settings.</summary>
+    public static Uri Address(ProcessDefinition process, SystemSettings settings) =>
+        new($"http://{settings.Host}:{settings.PortOf(process)}/");
+
+    /// <summary>
+    /// The settings <paramref name="process"/> runs with (environment variables, as ASP.NET Core
+    /// configuration reads them): where the identity provider is, its own database role and broker
+    /// user, the keys it signs with, and for the gateway where each service is.
+    /// </summary>
+    public static Dictionary<string, string> Environment(ProcessDefinition process, SystemSettings settings)
+    {
+        var keys = settings.KeyDirectory;
+        var environment = new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = settings.AspNetCoreEnvironment };
+        if (process.Role == ProcessRole.Witness)
+        {
+            environment["Witness__Name"] = settings.WitnessName;
+            environment["Witness__KeyFile"] = Path.Combine(settings.WitnessDirectory, "witness.key");
+            environment["Witness__StoreDirectory"] = settings.WitnessDirectory;
+            environment["Witness__Logs__0__Key"] = settings.LogKey;
+            return environment;
+        }
+
+        var gateway = Address(Process("gateway"), settings).ToString();
+        environment["Identity__Authority"] = gateway;
+        environment["Identity__Issuer"] = gateway;
+        environment["Identity__RequireHttpsMetadata"] = "false";
+        environment["ConnectionStrings__rabbitmq"] = settings.RabbitMq(process.Name);
+        if (process.Role == ProcessRole.Gateway)
+        {
+            environment["ConnectionStrings__postgres"] = settings.Postgres("identity");
+            environment["Identity__SigningKeyFile"] = Path.Combine(keys, "identity-signing.pem");
+            environment["Identity__SeedDemo"] = settings.SeedDemo ? "true" : "false";
+            environment["Identity__DemoPassword"] = settings.DemoPassword;
+            environment["Console__Root"] = Path.Combine(settings.Root, "gateway", "console", "dist");
+            foreach (var service in Services)
+            {
+                environment[$"ReverseProxy__Clusters__{service.Name}__Destinations__primary__Address"] = Address(service, settings).ToString();
+            }
+
+            if (settings.RateLimits is { } limits)
+            {
+                environment["RateLimits__Enabled"] = limits ? "true" : "false";
+            }
+        }
+        else
+        {
+            environment["ConnectionStrings__postgres"] = settings.Postgres(process.Name);
+            switch (process.Name)
+            {
+                case "authorisation":
+                    environment["Authorisation__SigningKeyFile"] = Path.Combine(keys, "stream-token-signing.pem");
+                    if (settings.PolicyFile is { } policy)
+                    {
+                        environment["Authorisation__PolicyFile"] = policy;
+                    }
+
+                    break;
+                case "audit":
+                    environment["Audit__SigningKeyFile"] = Path.Combine(keys, "audit-checkpoint-signing.pem");
+                    environment["Audit__LogKeyFile"] = Path.Combine(keys, "audit-log.key");
+                    environment["Audit__Origin"] = settings.LogOrigin;
+                    environment["Audit__Witnesses__0__Url"] = Address(Process("witness"), settings).ToString();
+                    environment["Audit__Witnesses__0__Key"] = settings.WitnessKey;
+                    for (var i = 0; i < settings.FormerLogKeys.Count; i++)
+                    {
+                        environment[$"Audit__FormerLogKeys__{i}"] = settings.FormerLogKeys[i];
+                    }
+
+                    break;
+                case "integration":
+                    // Webhook secrets are encrypted with keys kept here, not in the database.
+                    environment["DataProtection__KeyRingPath"] = Path.Combine(keys, "integration-data-protection");
+                    break;
+            }
+        }
+
+        foreach (var (key, value) in settings.Extra)
+        {
+            environment[key] = value;
+        }
+
+        return environment;
+    }
+}
