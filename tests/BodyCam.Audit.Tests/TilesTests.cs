@@ -69,6 +69,21 @@ public sealed class TilesTests
     public void Full_tiles_per_level_never_wrap_around_the_shift(int level, long size, long full) => Assert.Equal(full, Tiles.FullTiles(level, size));
 
     [Fact]
+    public void The_size_holding_a_tile_is_the_smallest_tree_that_has_that_many_hashes_in_it()
+    {
+        Gen.Select(Gen.Int[0, 3], Gen.Long[0, 5_000], Gen.Int[1, Tiles.Width]).Sample((level, index, width) =>
+        {
+            var size = Tiles.SizeHolding(level, index, width);
+            Assert.True(Tiles.WidthAt(level, index, size) >= width, $"tree of {size} holds {width} hashes in tile {level}/{index}");
+            Assert.True(Tiles.WidthAt(level, index, size - 1) < width, $"tree of {size - 1} is already big enough for tile {level}/{index}");
+        });
+
+        // Past what a tree's size can be (an index a caller made up): never a wrapped, small size.
+        Assert.Equal(long.MaxValue, Tiles.SizeHolding(7, long.MaxValue / 256, Tiles.Width));
+        Assert.Equal(long.MaxValue, Tiles.SizeHolding(3, 1L << 40, 1));
+    }
+
+    [Fact]
     public void Roots_from_tiles_are_the_roots_of_the_leaves()
     {
         var reference = new LeafTree(Leaves);

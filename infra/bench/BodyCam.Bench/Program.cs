@@ -1,6 +1,6 @@
 using BodyCam.Bench;
 
-// ./bodycam bench [all|location|nearest|authorisation|pipeline|streaming|talk|glass|rewind|audit|gateway|security] [--entries N] [--live-cameras 10,50] [--viewers N] [--kbps N] [--gateway URL] [--cameras N] [--batch N] [--rate N] [--seconds N] [--officers N]
+// ./bodycam bench [all|location|nearest|authorisation|pipeline|streaming|talk|glass|rewind|audit|gateway|security] [--entries N] [--verify-from SEQ] [--live-cameras 10,50] [--viewers N] [--kbps N] [--gateway URL] [--cameras N] [--batch N] [--rate N] [--seconds N] [--officers N]
 if (args is ["plain-copy-server", var port])
 {
     await PlainCopyFloor.ServeAsync(int.Parse(port, System.Globalization.CultureInfo.InvariantCulture));
@@ -116,7 +116,8 @@ if (what is "all" or "audit")
     await SectionAsync("audit");
     var gateway = new Gateway(new Uri(Option("gateway", "http://127.0.0.1:8080/")), Option("password", Environment.GetEnvironmentVariable("BODYCAM_DEMO_PASSWORD") ?? "demo"));
     await AuditBench.RunAsync(report, gateway, new Uri(Option("audit", "http://127.0.0.1:5105/")),
-        Option("rabbitmq", Environment.GetEnvironmentVariable("BODYCAM_BENCH_RABBITMQ") ?? "amqp://guest:guest@127.0.0.1:5672/bodycam"), int.Parse(Option("entries", "1000000")));
+        Option("rabbitmq", Environment.GetEnvironmentVariable("BODYCAM_BENCH_RABBITMQ") ?? "amqp://guest:guest@127.0.0.1:5672/bodycam"), int.Parse(Option("entries", "1000000")),
+        long.Parse(Option("verify-from", "1")));
 }
 
 if (what is "all" or "gateway")
