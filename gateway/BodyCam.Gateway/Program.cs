@@ -15,6 +15,8 @@ builder.AddEventStore("identity");
 builder.AddMessageBus();
 builder.AddRateLimits();
 builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+// A camera's push and all its viewers go to one streaming node (the streaming cluster's policy).
+builder.Services.AddSingleton<Yarp.ReverseProxy.LoadBalancing.ILoadBalancingPolicy, BodyCam.Gateway.Proxy.CameraAffinity>();
 builder.Services.AddLivePushFlushing();
 builder.Services.AddHealthChecks().AddServiceHealthChecks(builder.Configuration);
 
