@@ -12,10 +12,12 @@ namespace BodyCam.Audit.Tree;
 /// </summary>
 public sealed class LogTree(IDocumentStore store, TreeTiles tiles)
 {
-    private const int CachedTiles = 4096;  // 32 MiB of hashes
+    private const int CachedTiles = 4096;  // 32 MiB of leaf hashes
+    private const int CachedUpperTiles = 4096;  // tiles above the leaves: one per 65,536 entries, so all of them up to 268 M entries
     private static readonly byte[] Placeholder = new byte[Merkle.HashSize];
 
     private readonly ConcurrentDictionary<(int Level, long Index), byte[]> _full = new();
+    private readonly ConcurrentDictionary<(int Level, long Index), byte[]> _upper = new();
     private long _known;
 
     /// <summary>The tree's size: how many entries the chain holds, as the database has it now.</summary>
@@ -68,7 +70,10 @@ public sealed class LogTree(IDocumentStore store, TreeTiles tiles)
             return await tiles.LowerHashesAsync(level, index, width, cancellationToken);
         }
 
-        if (_full.TryGetValue((level, index), out var cached))
+        // Level-0 tiles are kept apart from the rest: a random leaf's proof reads one (a scan of them
+        // empties that cache often), while the few tiles above serve nearly every proof.
+        var kept = level == 0 ? _full : _upper;
+        if (kept.TryGetValue((level, index), out var cached))
         {
             return cached;
         }
@@ -80,12 +85,12 @@ public sealed class LogTree(IDocumentStore store, TreeTiles tiles)
             throw new TreeBrokenException($"Tile {level}/{index} is {tile.Length} bytes, not a full tile.");
         }
 
-        if (_full.Count >= CachedTiles)
+        if (kept.Count >= (level == 0 ? CachedTiles : CachedUpperTiles))
         {
-            _full.Clear();
+            kept.Clear();
         }
 
-        _full[(level, index)] = tile;
+        kept[(level, index)] = tile;
         return tile;
     }
 
