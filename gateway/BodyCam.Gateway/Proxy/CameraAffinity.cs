@@ -23,24 +23,8 @@ public sealed class CameraAffinity : ILoadBalancingPolicy
 
     public DestinationState? PickDestination(HttpContext context, ClusterState cluster, IReadOnlyList<DestinationState> availableDestinations)
     {
-        if (availableDestinations.Count == 0)
-        {
-            return null;
-        }
-
         var key = CameraOf(context.Request.Path) ?? context.Request.Path.Value ?? "";
-        var best = 0;
-        var bestWeight = 0UL;
-        for (var i = 0; i < availableDestinations.Count; i++)
-        {
-            var weight = Weight(key, availableDestinations[i].DestinationId);
-            if (i == 0 || weight > bestWeight)
-            {
-                (best, bestWeight) = (i, weight);
-            }
-        }
-
-        return availableDestinations[best];
+        return availableDestinations.MaxBy(destination => Weight(key, destination.DestinationId));
     }
 
     /// <summary>The camera a request is about, from the paths streaming serves (and ingest's talk route the gateway sends there); null when it names none.</summary>

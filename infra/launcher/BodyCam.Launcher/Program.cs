@@ -76,12 +76,7 @@ switch (command)
         {
             processes.Add($"{process.Name} {process.Role.ToString().ToLowerInvariant()} {SystemDefinition.Address(process, settings)} {process.Binary(root, configuration)}");
             var environment = SystemDefinition.Environment(process, settings);
-            var file = Path.Combine(plan, process.Name + ".env");
-            await File.WriteAllLinesAsync(file, environment.Select(e => $"{e.Key}={e.Value}"));
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
+            Secrets.WriteOwnerOnly(Path.Combine(plan, process.Name + ".env"), environment.Select(e => $"{e.Key}={e.Value}"));
         }
 
         await File.WriteAllLinesAsync(Path.Combine(plan, "processes"), processes);

@@ -43,17 +43,35 @@ public sealed class Secrets
         if (added)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
-            var next = file + ".new";
-            File.WriteAllLines(next, lines);
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(next, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-
-            File.Move(next, file, overwrite: true);
+            WriteOwnerOnly(file, lines);
         }
 
         return new Secrets(values);
+    }
+
+    /// <summary>
+    /// Replaces <paramref name="file"/> with <paramref name="lines"/> in a file created readable by its
+    /// owner only before a password is written into it, then moved into place whole.
+    /// </summary>
+    public static void WriteOwnerOnly(string file, IEnumerable<string> lines)
+    {
+        var next = file + ".new";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        File.Delete(next);
+        using (var writer = new StreamWriter(next, options))
+        {
+            foreach (var line in lines)
+            {
+                writer.WriteLine(line);
+            }
+        }
+
+        File.Move(next, file, overwrite: true);
     }
 
     /// <summary>24 characters from [A-Za-z0-9]: safe in a connection string, a URL and a shell line.</summary>
