@@ -51,7 +51,7 @@ builder.AddEventStore("audit", options =>
 .AddSubscriptionWithServices<MisuseMonitor>(ServiceLifetime.Singleton, o => o.IncludeType<ChainLinked>());
 // After Marten's own start-up step has put the tables in place.
 builder.Services.AddHostedService<AppendOnlyRecord>();
-builder.AddMessageBus(bus => bus.AddRecordingConsumers());
+builder.AddMessageBus(bus => bus.AddRecordingConsumers(builder.Configuration.GetValue("BodyCam:DeployTopology", false)));
 builder.Services.AddSingleton<TreeTiles>();
 builder.Services.AddSingleton<LogTree>();
 builder.Services.AddSingleton<TreeVerifier>();
@@ -59,6 +59,7 @@ builder.Services.AddOptions<WitnessOptions>().BindConfiguration("Audit");
 builder.Services.AddHttpClient<Witnesses>();
 builder.Services.AddSingleton<AuditChain>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditChain>());
+builder.Services.AddHostedService<ChainWriterElection>();
 builder.Services.AddSingleton<ProjectionRebuild>();
 builder.Services.AddSingleton<CheckpointSigner>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<CheckpointSigner>());

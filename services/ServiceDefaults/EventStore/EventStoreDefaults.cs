@@ -47,6 +47,9 @@ public static class EventStoreDefaults
                 // viewers off within a second of the revocation, and the publish is most of that path.
                 options.Projections.SlowPollingTime = TimeSpan.FromMilliseconds(250);
                 options.Projections.FastPollingTime = TimeSpan.FromMilliseconds(100);
+                // With several instances (EventStore:DaemonMode=HotCold) one runs the publisher and
+                // the subscriptions; when it dies another takes them within a second and a half.
+                options.Projections.LeadershipPollingTime = 1500;
                 configure?.Invoke(options);
             })
             .UseLightweightSessions();

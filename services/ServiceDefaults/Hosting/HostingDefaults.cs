@@ -36,6 +36,7 @@ public static class HostingDefaults
         var services = builder.Services;
         services.AddSingleton(new ServiceIdentity(serviceName));
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<Elections>();
 
         // Request lines carry stream tokens in their query strings: never log them.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);

@@ -47,6 +47,9 @@ public sealed class AuditChain(IDocumentStore store, TreeTiles tiles, TimeProvid
         await pending.Stored.Task.WaitAsync(cancellationToken);
     }
 
+    /// <summary>Reads the chain's head from the database before the next write (another instance may have moved it).</summary>
+    public void ForgetHead() => _head = null;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var order = new DeliveryOrder<Pending>(time);

@@ -1,3 +1,4 @@
+using BodyCam.ServiceDefaults;
 using Marten;
 
 namespace BodyCam.Audit.Transparency;
@@ -8,11 +9,12 @@ namespace BodyCam.Audit.Transparency;
 /// <c>Transparency:CheckEvery</c>, so a month missed while audit was down is published when it is back.
 /// A report a person already published is left as they published it.
 /// </summary>
-public sealed class TransparencySchedule(TransparencyReports reports, IDocumentStore store, TimeProvider time, ILogger<TransparencySchedule> log) : BackgroundService
+public sealed class TransparencySchedule(TransparencyReports reports, IDocumentStore store, TimeProvider time, ILogger<TransparencySchedule> log, Elections elections)
+    : ElectedService(elections, "transparency-schedule")
 {
     public const string Actor = "system:transparency-schedule";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunElectedAsync(CancellationToken stoppingToken)
     {
         if (!reports.Options.AutoPublish)
         {

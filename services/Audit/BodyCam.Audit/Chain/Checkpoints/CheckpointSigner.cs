@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using BodyCam.Audit.Tree;
 using BodyCam.Audit.Tree.Witnessing;
 using BodyCam.ServiceDefaults.Security;
+using BodyCam.ServiceDefaults;
 using Marten;
 using Microsoft.IdentityModel.Tokens;
 
@@ -16,8 +17,8 @@ namespace BodyCam.Audit.Chain.Checkpoints;
 /// A head that has not moved is signed again (every <see cref="Resign"/>) while the newest checkpoint
 /// lacks a witness quorum, so a witness that was away catches up without new activity.
 /// </summary>
-public sealed class CheckpointSigner(IDocumentStore store, LogTree tree, Witnesses witnesses, TimeProvider time, IConfiguration configuration, ILogger<CheckpointSigner> log)
-    : BackgroundService
+public sealed class CheckpointSigner(IDocumentStore store, LogTree tree, Witnesses witnesses, TimeProvider time, IConfiguration configuration, ILogger<CheckpointSigner> log, Elections elections)
+    : ElectedService(elections, "checkpoint-signer")
 {
     public const string StreamKey = "audit-checkpoints";
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
@@ -48,7 +49,7 @@ public sealed class CheckpointSigner(IDocumentStore store, LogTree tree, Witness
         .Select(c => SignedNote.TryParseVerifierKey(c.Value, out var key) && key.Type == SignedNote.Ed25519Type
             ? key : throw new InvalidOperationException($"Audit:FormerLogKeys:{c.Key} is not a log's Ed25519 verifier key (name+id+base64)."))];
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunElectedAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))

@@ -1,4 +1,5 @@
 using BodyCam.Contracts.Access;
+using BodyCam.ServiceDefaults;
 using Marten;
 
 namespace BodyCam.Authorisation.Grants.Expiring;
@@ -7,11 +8,12 @@ namespace BodyCam.Authorisation.Grants.Expiring;
 /// Raises <see cref="GrantExpired"/> on time, with nobody reading: every second it ends the live
 /// grants whose time has passed, so streaming hears of it and cuts the viewers off.
 /// </summary>
-public sealed class GrantExpiry(IDocumentStore store, TimeProvider time, ILogger<GrantExpiry> log) : BackgroundService
+/// <remarks>On one elected instance at a time (<see cref="Elections"/>).</remarks>
+public sealed class GrantExpiry(Elections elections, IDocumentStore store, TimeProvider time, ILogger<GrantExpiry> log) : ElectedService(elections, "grant-expiry")
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunElectedAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using BodyCam.Contracts.Integration;
 using BodyCam.Integration.Feed;
+using BodyCam.ServiceDefaults;
 using Marten;
 using Polly;
 using Polly.Retry;
@@ -20,15 +21,15 @@ namespace BodyCam.Integration.Webhooks.Delivering;
 /// </summary>
 public sealed class WebhookDispatcher(
     IDocumentStore store, IHttpClientFactory clients, FeedSignal signal, WebhookSecrets secrets, TimeProvider time, IConfiguration configuration,
-    ILogger<WebhookDispatcher> log)
-    : BackgroundService
+    ILogger<WebhookDispatcher> log, Elections elections)
+    : ElectedService(elections, "webhook-dispatch")
 {
     public const string Client = "webhooks";
     private readonly ConcurrentDictionary<string, Task> _workers = new();
     private readonly SemaphoreSlim _slots = new(configuration.GetValue("Integration:MaxParallelReceivers", 32));
     private readonly ResiliencePipeline _pipeline = Pipeline(configuration, log);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunElectedAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
