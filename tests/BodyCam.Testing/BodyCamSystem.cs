@@ -141,6 +141,25 @@ public sealed class BodyCamSystem : IAsyncLifetime
         ["Integration__AttemptTimeout"] = "00:00:02",
     };
 
+    /// <summary>
+    /// Starts another instance of a service beside the running one, as a cluster runs several: the
+    /// same settings, a port of its own. The caller disposes it.
+    /// </summary>
+    public async Task<ServiceProcess> StartInstanceAsync(string name)
+    {
+        var instance = ServiceProcess.Start(name, ServiceProcess.FreePort(), EnvironmentFor(name));
+        try
+        {
+            await instance.WaitUntilAsync("health/ready", TimeSpan.FromSeconds(120));
+            return instance;
+        }
+        catch
+        {
+            await instance.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>Starts a service again on its old port, after a test killed it.</summary>
     public async Task<ServiceProcess> RestartAsync(string name, string? rabbitMq = null, string readyPath = "health/ready")
     {

@@ -1,6 +1,7 @@
 using BodyCam.Location.Cameras;
 using BodyCam.Location.Map;
 using BodyCam.Location.Map.Following;
+using BodyCam.Location.Map.Sharing;
 using BodyCam.Location.Officers.Listing;
 using BodyCam.Location.Officers.Nearest;
 using BodyCam.Location.Officers.Tracking;
@@ -13,6 +14,7 @@ using BodyCam.ServiceDefaults.EventStore;
 using BodyCam.ServiceDefaults.Messaging;
 using BodyCam.ServiceDefaults.Messaging.Redelivery;
 using BodyCam.ServiceDefaults.Security;
+using MassTransit;
 using JasperFx.Events.Projections;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -27,12 +29,24 @@ builder.AddEventStore("location", options =>
 builder.Services.AddSingleton<LiveMap>();
 builder.Services.AddSingleton<TrackPoints>();
 builder.Services.AddSingleton<OperationAreas>();
+// Each instance keeps the whole map: what one stores, it passes on to the others (Map/Sharing).
+var instance = LocationInstance.From(builder.Configuration);
+builder.Services.AddSingleton(instance);
+builder.Services.AddSingleton<MapChanges>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<MapChanges>());
 // Registered before the bus, so the map is rebuilt before any message is taken.
-builder.Services.AddHostedService<MapLoader>();
+builder.Services.AddSingleton<MapLoader>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<MapLoader>());
+builder.Services.AddReceiveEndpointObserver<MapQueueWatch>();
 builder.AddMessageBus(bus =>
 {
     bus.AddCameraFactConsumers();
     bus.AddTelemetryConsumer();
+    // Not in the topology step: its queue is the running instance's own, made when it starts.
+    if (!builder.Configuration.GetValue("BodyCam:DeployTopology", false))
+    {
+        bus.AddMapSharing(instance);
+    }
 });
 
 var app = builder.Build();

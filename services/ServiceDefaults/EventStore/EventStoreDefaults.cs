@@ -47,8 +47,11 @@ public static class EventStoreDefaults
                 // viewers off within a second of the revocation, and the publish is most of that path.
                 options.Projections.SlowPollingTime = TimeSpan.FromMilliseconds(250);
                 options.Projections.FastPollingTime = TimeSpan.FromMilliseconds(100);
-                // With several instances (EventStore:DaemonMode=HotCold) one runs the publisher and
-                // the subscriptions; when it dies another takes them within a second and a half.
+                // However many instances run, one runs the publisher and the subscriptions (HotCold,
+                // under a lock of the service's own: the default lock id is one for every store in the
+                // database, which would let one service's daemon stop all the others'); when it
+                // dies another takes them within a second and a half.
+                options.Projections.DaemonLockId = BitConverter.ToInt32(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"bodycam-daemon:{schema}")));
                 options.Projections.LeadershipPollingTime = 1500;
                 configure?.Invoke(options);
             })
@@ -62,7 +65,7 @@ public static class EventStoreDefaults
         }
 
         return marten
-            .AddAsyncDaemon(builder.Configuration.GetValue("EventStore:DaemonMode", DaemonMode.Solo))
+            .AddAsyncDaemon(builder.Configuration.GetValue("EventStore:DaemonMode", DaemonMode.HotCold))
             .AddSubscriptionWithServices<IntegrationEventPublisher>(ServiceLifetime.Singleton, o =>
             {
                 o.Options.BatchSize = 500;

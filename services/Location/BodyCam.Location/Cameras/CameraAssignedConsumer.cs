@@ -1,12 +1,13 @@
 using BodyCam.Contracts.Cameras;
 using BodyCam.Location.Map;
+using BodyCam.Location.Map.Sharing;
 using BodyCam.ServiceDefaults.Messaging;
 using Marten;
 using MassTransit;
 
 namespace BodyCam.Location.Cameras;
 
-public sealed class CameraAssignedConsumer(FactWriter writer, LiveMap map) : IdempotentConsumer<CameraAssigned>(writer)
+public sealed class CameraAssignedConsumer(FactWriter writer, MapChanges changes) : IdempotentConsumer<CameraAssigned>(writer)
 {
     protected override Task Handle(ConsumeContext<CameraAssigned> context, IDocumentSession session)
     {
@@ -17,5 +18,8 @@ public sealed class CameraAssignedConsumer(FactWriter writer, LiveMap map) : Ide
     }
 
     protected override void Committed(ConsumeContext<CameraAssigned> context) =>
-        map.Assign(context.Message.CameraId, context.Message.OfficerId, context.Message.Callsign, context.Message.Command);
+        changes.Share(new MapFact(context.Message.CameraId)
+        {
+            Assigned = new AssignmentFacet(context.Message.CameraId, context.Message.OfficerId, context.Message.Callsign, context.Message.Command, context.Message.OccurredAt),
+        });
 }

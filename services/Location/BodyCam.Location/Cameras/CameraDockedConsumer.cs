@@ -1,12 +1,13 @@
 using BodyCam.Contracts.Cameras;
 using BodyCam.Location.Map;
+using BodyCam.Location.Map.Sharing;
 using BodyCam.ServiceDefaults.Messaging;
 using Marten;
 using MassTransit;
 
 namespace BodyCam.Location.Cameras;
 
-public sealed class CameraDockedConsumer(FactWriter writer, LiveMap map) : IdempotentConsumer<CameraDocked>(writer)
+public sealed class CameraDockedConsumer(FactWriter writer, MapChanges changes) : IdempotentConsumer<CameraDocked>(writer)
 {
     protected override DocumentKey? Loads(CameraDocked m) => DocumentKey.Of<AssignmentFacet>(m.CameraId);
 
@@ -24,11 +25,6 @@ public sealed class CameraDockedConsumer(FactWriter writer, LiveMap map) : Idemp
         }
     }
 
-    protected override void Committed(ConsumeContext<CameraDocked> context)
-    {
-        if (map.Entry(context.Message.CameraId)?.OfficerId == context.Message.OfficerId)
-        {
-            map.Dock(context.Message.CameraId);
-        }
-    }
+    protected override void Committed(ConsumeContext<CameraDocked> context) =>
+        changes.Share(new MapFact(context.Message.CameraId) { DockedFrom = context.Message.OfficerId });
 }

@@ -1,12 +1,13 @@
 using BodyCam.Contracts.Cameras;
 using BodyCam.Location.Map;
+using BodyCam.Location.Map.Sharing;
 using BodyCam.ServiceDefaults.Messaging;
 using Marten;
 using MassTransit;
 
 namespace BodyCam.Location.Cameras;
 
-public sealed class RecordingStartedConsumer(FactWriter writer, LiveMap map) : IdempotentConsumer<RecordingStarted>(writer)
+public sealed class RecordingStartedConsumer(FactWriter writer, MapChanges changes) : IdempotentConsumer<RecordingStarted>(writer)
 {
     protected override DocumentKey? Loads(RecordingStarted m) => DocumentKey.Of<RecordingFacet>(m.CameraId);
 
@@ -14,5 +15,5 @@ public sealed class RecordingStartedConsumer(FactWriter writer, LiveMap map) : I
         RecordingFacts.StoreAsync(session, context.Message.CameraId, true, context.Message.OccurredAt, context.CancellationToken);
 
     protected override void Committed(ConsumeContext<RecordingStarted> context) =>
-        map.Record(context.Message.CameraId, true, context.Message.OccurredAt);
+        changes.Share(new MapFact(context.Message.CameraId) { Recording = new RecordingFacet(context.Message.CameraId, true, context.Message.OccurredAt) });
 }

@@ -1,12 +1,13 @@
 using BodyCam.Contracts.Cameras;
 using BodyCam.Location.Map;
+using BodyCam.Location.Map.Sharing;
 using BodyCam.ServiceDefaults.Messaging;
 using Marten;
 using MassTransit;
 
 namespace BodyCam.Location.Cameras;
 
-public sealed class RecordingStoppedConsumer(FactWriter writer, LiveMap map) : IdempotentConsumer<RecordingStopped>(writer)
+public sealed class RecordingStoppedConsumer(FactWriter writer, MapChanges changes) : IdempotentConsumer<RecordingStopped>(writer)
 {
     protected override DocumentKey? Loads(RecordingStopped m) => DocumentKey.Of<RecordingFacet>(m.CameraId);
 
@@ -14,5 +15,5 @@ public sealed class RecordingStoppedConsumer(FactWriter writer, LiveMap map) : I
         RecordingFacts.StoreAsync(session, context.Message.CameraId, false, context.Message.OccurredAt, context.CancellationToken);
 
     protected override void Committed(ConsumeContext<RecordingStopped> context) =>
-        map.Record(context.Message.CameraId, false, context.Message.OccurredAt);
+        changes.Share(new MapFact(context.Message.CameraId) { Recording = new RecordingFacet(context.Message.CameraId, false, context.Message.OccurredAt) });
 }

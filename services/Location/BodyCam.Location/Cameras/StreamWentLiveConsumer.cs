@@ -1,12 +1,13 @@
 using BodyCam.Contracts.Streaming;
 using BodyCam.Location.Map;
+using BodyCam.Location.Map.Sharing;
 using BodyCam.ServiceDefaults.Messaging;
 using Marten;
 using MassTransit;
 
 namespace BodyCam.Location.Cameras;
 
-public sealed class StreamWentLiveConsumer(FactWriter writer, LiveMap map) : IdempotentConsumer<StreamWentLive>(writer)
+public sealed class StreamWentLiveConsumer(FactWriter writer, MapChanges changes) : IdempotentConsumer<StreamWentLive>(writer)
 {
     protected override DocumentKey? Loads(StreamWentLive m) => DocumentKey.Of<StreamingFacet>(m.CameraId);
 
@@ -15,5 +16,5 @@ public sealed class StreamWentLiveConsumer(FactWriter writer, LiveMap map) : Ide
     protected override async Task Handle(ConsumeContext<StreamWentLive> context, IDocumentSession session) =>
         _stored = await StreamingFacts.StoreAsync(session, context.Message.CameraId, context.Message.OccurredAt, f => f with { Live = true }, context.CancellationToken);
 
-    protected override void Committed(ConsumeContext<StreamWentLive> context) => StreamingFacts.Apply(map, _stored);
+    protected override void Committed(ConsumeContext<StreamWentLive> context) => StreamingFacts.Share(changes, _stored);
 }

@@ -1,4 +1,5 @@
 using BodyCam.Location.Map;
+using BodyCam.Location.Map.Sharing;
 using Marten;
 
 namespace BodyCam.Location.Cameras;
@@ -18,11 +19,11 @@ internal static class StreamingFacts
         return next;
     }
 
-    public static void Apply(LiveMap map, StreamingFacet? facet)
+    public static void Share(MapChanges changes, StreamingFacet? facet)
     {
         if (facet is not null)
         {
-            map.Stream(facet.Id, facet.Live, facet.OpenSessions.Count);
+            changes.Share(new MapFact(facet.Id) { Streaming = facet });
         }
     }
 }

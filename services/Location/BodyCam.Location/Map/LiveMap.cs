@@ -55,6 +55,15 @@ public sealed class LiveMap(TimeProvider time, Operations.OperationAreas areas)
             ? e
             : e with { Lat = p.Lat, Lon = p.Lon, At = p.At, AccuracyM = p.AccuracyM, HeadingDeg = p.HeadingDeg, SpeedMps = p.SpeedMps, BatteryPct = p.BatteryPct ?? e.BatteryPct });
 
+    /// <summary>The cameras the map holds as assigned to an officer.</summary>
+    public IReadOnlyList<(string CameraId, string OfficerId)> Assigned()
+    {
+        lock (_gate)
+        {
+            return [.. _entries.Values.Where(e => e.OfficerId is not null).Select(e => (e.CameraId, e.OfficerId!))];
+        }
+    }
+
     public IReadOnlyList<MapEntry> OnMap(Func<MapEntry, bool>? include = null)
     {
         lock (_gate)

@@ -1,5 +1,6 @@
 using BodyCam.Contracts.Telemetry;
 using BodyCam.Location.Map;
+using BodyCam.Location.Map.Sharing;
 using Marten;
 using MassTransit;
 
@@ -10,7 +11,7 @@ namespace BodyCam.Location.Telemetry;
 /// track point whose id is the camera and the sample time, so a batch delivered or sent twice adds
 /// nothing; the latest position moves only forwards in time.
 /// </summary>
-public sealed class TelemetryConsumer(IDocumentStore store, TrackPoints track, LiveMap map) : IConsumer<Batch<TelemetryReported>>
+public sealed class TelemetryConsumer(IDocumentStore store, TrackPoints track, LiveMap map, MapChanges changes) : IConsumer<Batch<TelemetryReported>>
 {
     public async Task Consume(ConsumeContext<Batch<TelemetryReported>> context)
     {
@@ -42,7 +43,7 @@ public sealed class TelemetryConsumer(IDocumentStore store, TrackPoints track, L
             await session.SaveChangesAsync(context.CancellationToken);
             foreach (var move in moves)
             {
-                map.Move(move.Id, move);
+                changes.Share(new MapFact(move.Id) { Position = move });
             }
         }
     }

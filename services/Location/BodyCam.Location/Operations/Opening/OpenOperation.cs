@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using BodyCam.Contracts.Operations;
+using BodyCam.Location.Map.Sharing;
 using BodyCam.ServiceDefaults;
 using BodyCam.ServiceDefaults.Problems;
 using BodyCam.ServiceDefaults.Security;
@@ -39,7 +40,7 @@ public static partial class OpenOperation
     public const int MaxPerPersonPerDay = 100;
 
     private static async Task<Results<Created<OperationView>, ValidationProblem, ProblemHttpResult>> HandleAsync(
-        OpenOperationRequest request, HttpContext http, IDocumentSession session, OperationAreas areas, TimeProvider time, CancellationToken cancellationToken)
+        OpenOperationRequest request, HttpContext http, IDocumentSession session, OperationAreas areas, MapChanges changes, TimeProvider time, CancellationToken cancellationToken)
     {
         var errors = Validate(request);
         if (errors.Count > 0)
@@ -63,7 +64,7 @@ public static partial class OpenOperation
 
         var operation = await session.LoadAsync<Operation>(Operation.StreamKey(operationId), cancellationToken)
             ?? throw new InvalidOperationException($"Operation {operationId} was stored but cannot be read back.");
-        areas.Add(operation);
+        changes.Share(operation);
         return TypedResults.Created($"/api/location/operations/{operationId}", OperationView.Of(operation));
     }
 
