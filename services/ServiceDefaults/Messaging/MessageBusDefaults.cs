@@ -17,7 +17,7 @@ public static class MessageBusDefaults
         var uri = builder.Configuration.GetConnectionString("rabbitmq")
             ?? throw new InvalidOperationException("ConnectionStrings:rabbitmq is not set (amqp://user:password@host:5672/vhost). './bodycam up' sets it; see README.md.");
         var service = builder.Configuration["BodyCam:Service"] ?? builder.Environment.ApplicationName;
-        var queues = new ServiceQueues(ServicePrefix(builder));
+        var queues = new ServiceQueues(ServicePrefix(builder), builder.Configuration.GetValue("Messaging:QuorumQueues", false));
         var deployOnly = builder.Configuration.GetValue("BodyCam:DeployTopology", false);
         builder.Services.AddOptions<DelayedRedeliveryOptions>().BindConfiguration("Messaging:Redelivery")
             .Validate(o => o.GiveUpAfter > TimeSpan.Zero && o.EffectiveDelays.All(d => d >= TimeSpan.FromSeconds(1)), "Messaging:Redelivery: delays of a second or more, and a positive GiveUpAfter.")
@@ -40,6 +40,10 @@ public static class MessageBusDefaults
                 // exchanges (least privilege), and a refused fault publish kept the message from ever
                 // reaching its error queue. The error queue, its count and the log say it instead.
                 endpoint.PublishFaults = false;
+                if (queues.Quorum && !ServiceQueues.IsInstanceQueue(name) && endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
+                {
+                    rabbit.SetQuorumQueue();
+                }
             });
             // MassTransit otherwise reports the host and its endpoints to usage-tracking.masstransit.io:
             // nothing about a force's systems leaves its network.

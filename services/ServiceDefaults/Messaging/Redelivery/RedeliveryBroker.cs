@@ -259,11 +259,17 @@ public sealed class RedeliveryBroker(IConfiguration configuration, ServiceQueues
         {
             var name = queues.DelayQueue(delay);
             await channel.ExchangeDeclareAsync(name, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: cancellationToken);
-            await channel.QueueDeclareAsync(name, durable: true, exclusive: false, autoDelete: false, new Dictionary<string, object?>
+            var arguments = new Dictionary<string, object?>
             {
                 ["x-message-ttl"] = (long)delay.TotalMilliseconds,
                 ["x-dead-letter-exchange"] = queues.RedeliverExchange,
-            }, cancellationToken: cancellationToken);
+            };
+            if (queues.Quorum)
+            {
+                arguments["x-queue-type"] = "quorum";
+            }
+
+            await channel.QueueDeclareAsync(name, durable: true, exclusive: false, autoDelete: false, arguments, cancellationToken: cancellationToken);
             await channel.QueueBindAsync(name, name, "", cancellationToken: cancellationToken);
         }
 

@@ -7,7 +7,23 @@ public sealed class ServiceQueues
 {
     private readonly ConcurrentDictionary<string, bool> _names = new(StringComparer.Ordinal);
 
-    public ServiceQueues(string prefix) => Prefix = prefix;
+    public ServiceQueues(string prefix, bool quorum = false)
+    {
+        Prefix = prefix;
+        Quorum = quorum;
+    }
+
+    /// <summary>
+    /// Whether the service's durable queues are quorum queues, replicated over a RabbitMQ cluster's
+    /// nodes (<c>Messaging:QuorumQueues</c>, on in a cluster; a queue's type cannot change once made,
+    /// so the one-machine default keeps its classic queues).
+    /// </summary>
+    public bool Quorum { get; }
+
+    /// <summary>A queue of one running instance's own (classic, removed with it): never a quorum queue.</summary>
+    public string InstanceQueue(string purpose, string instance) => $"{Prefix}-{purpose}-instance-{instance}";
+
+    public static bool IsInstanceQueue(string name) => name.Contains("-instance-", StringComparison.Ordinal);
 
     /// <summary>The service's name as its queues and exchanges begin: <c>{prefix}-…</c>.</summary>
     public string Prefix { get; }

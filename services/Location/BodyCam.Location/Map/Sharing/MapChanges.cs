@@ -78,5 +78,5 @@ public sealed record LocationInstance(string Id)
         new(configuration["BodyCam:Instance"] is { Length: > 0 } name ? name : $"{Environment.MachineName}-{Environment.ProcessId}".ToLowerInvariant());
 
     /// <summary>The instance's own queue, bound to <see cref="MapChanged.Exchange"/>, removed when it stops.</summary>
-    public string Queue => $"location-map-{Id}";
+    public string Queue => $"location-map-instance-{Id}";
 }
