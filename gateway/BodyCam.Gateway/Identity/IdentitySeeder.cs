@@ -1,3 +1,4 @@
+using BodyCam.ServiceDefaults;
 using System.Text.Json;
 using BodyCam.ServiceDefaults.Security;
 using Microsoft.EntityFrameworkCore;
@@ -18,9 +19,28 @@ public sealed class IdentitySeeder(IServiceProvider services, DemoUsers demo, IC
     {
         await using var scope = services.CreateAsyncScope();
         var store = scope.ServiceProvider.GetRequiredService<IdentityStore>();
+        // The gateways of a cluster start together: one at a time makes the tables and seeds the
+        // clients (a session lock on this scope's connection, which the managers below share).
+        await store.Database.OpenConnectionAsync(cancellationToken);
+        await store.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({SeedingLock})", cancellationToken);
+        try
+        {
+            await SeedAsync(store, scope.ServiceProvider, cancellationToken);
+        }
+        finally
+        {
+            await store.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({SeedingLock})", CancellationToken.None);
+            await store.Database.CloseConnectionAsync();
+        }
+    }
+
+    private static readonly long SeedingLock = Elections.LockKey("gateway:identity-seeding");
+
+    private async Task SeedAsync(IdentityStore store, IServiceProvider provider, CancellationToken cancellationToken)
+    {
         await CreateTablesAsync(store, cancellationToken);
 
-        var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+        var applications = provider.GetRequiredService<IOpenIddictApplicationManager>();
         var console = new OpenIddictApplicationDescriptor
         {
             ClientId = ClientProperties.Console,

@@ -1,8 +1,11 @@
 // bodycam-launcher: the running system as './bodycam' starts it on one machine.
 //   plan --root DIR --state DIR [--configuration C] [--port N] [--host H]
+//        [--plan DIR] [--nodes H1,H2,..] [--postgres H1,H2] [--rabbitmq H] [--issuer URL] [--witness URL]
 //       the passwords (made when missing, in STATE/secrets.env), the keys' verifier keys, and for each
-//       process in start order a line "name role url dll" in STATE/plan/processes and its settings
-//       (KEY=VALUE lines) in STATE/plan/NAME.env
+//       process in start order a line "name role url dll" in STATE/plan/processes (or --plan DIR) and
+//       its settings (KEY=VALUE lines) in STATE/plan/NAME.env. The rest make a node of a cluster:
+//       every node's services behind its gateway, PostgreSQL's hosts (the primary found by each
+//       connection), this node's RabbitMQ, one issuer, and the witness elsewhere.
 //   list services|database-roles|broker-users
 //       names from the definition, one a line
 using System.Globalization;
@@ -39,18 +42,37 @@ switch (command)
         var witnessName = "bodycam.local/witness";
         var formerKeys = Path.Combine(keys, "audit-former-log-keys");
         string Variable(string name, string fallback) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : fallback;
+        var nodes = Option("nodes", "").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var postgresHosts = string.Join(',', Option("postgres", "127.0.0.1").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(h => $"{h}:5432"));
+        var rabbitMqHost = Option("rabbitmq", "127.0.0.1");
+        var host = Option("host", "127.0.0.1");
+        var extra = new Dictionary<string, string>();
+        if (nodes.Length > 0)
+        {
+            // A node of a cluster: queues replicated over the RabbitMQ nodes, the instance named for its node.
+            extra["Messaging__QuorumQueues"] = "true";
+            extra["BodyCam__Instance"] = host.Replace('.', '-');
+        }
+
         var settings = new SystemSettings
         {
             Root = root,
             Configuration = configuration,
-            Host = Option("host", "127.0.0.1"),
+            Host = host,
+            Nodes = nodes,
+            Issuer = Option("issuer", "") is { Length: > 0 } issuer ? issuer : null,
+            Witness = Option("witness", "") is { Length: > 0 } witnessUrl ? new Uri(witnessUrl) : null,
+            Extra = extra,
             Ports = new Dictionary<string, int> { ["gateway"] = int.Parse(Option("port", "8080"), CultureInfo.InvariantCulture) },
             KeyDirectory = keys,
             WitnessDirectory = witness,
-            Postgres = role => $"Host=127.0.0.1;Port=5432;Database=bodycam;Username=bodycam_{role};Password={secrets.Postgres(role)};Search Path={role};"
+            // With several hosts (a primary and its replica) each connection finds the primary, and finds
+            // the promoted replica after a failover; an unreachable host is given up in 3 s.
+            Postgres = role => $"Host={postgresHosts};Database=bodycam;Username=bodycam_{role};Password={secrets.Postgres(role)};Search Path={role};"
+                + (postgresHosts.Contains(',', StringComparison.Ordinal) ? "Target Session Attributes=primary;Timeout=3;" : "")
                 // Small pools: six processes share one PostgreSQL.
                 + "Maximum Pool Size=10;Connection Idle Lifetime=60",
-            RabbitMq = user => $"amqp://bodycam-{user}:{secrets.RabbitMq(user)}@127.0.0.1:5672/bodycam",
+            RabbitMq = user => $"amqp://bodycam-{user}:{secrets.RabbitMq(user)}@{rabbitMqHost}:5672/bodycam",
             LogOrigin = origin,
             WitnessName = witnessName,
             LogKey = await VerifierKeys.GetAsync(root, configuration, Path.Combine(keys, "audit-log.key"), origin, "log"),
@@ -64,7 +86,7 @@ switch (command)
         };
 
         // The plan holds passwords: only its owner reads it.
-        var plan = Path.Combine(state, "plan");
+        var plan = Path.GetFullPath(Option("plan", Path.Combine(state, "plan")));
         Directory.CreateDirectory(plan);
         if (!OperatingSystem.IsWindows())
         {

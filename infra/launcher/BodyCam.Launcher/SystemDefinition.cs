@@ -72,7 +72,7 @@ public static class SystemDefinition
 
         var gateway = Address(Process("gateway"), settings).ToString();
         environment["Identity__Authority"] = gateway;
-        environment["Identity__Issuer"] = gateway;
+        environment["Identity__Issuer"] = settings.Issuer ?? gateway;
         environment["Identity__RequireHttpsMetadata"] = "false";
         environment["ConnectionStrings__rabbitmq"] = settings.RabbitMq(process.Name);
         if (process.Role == ProcessRole.Gateway)
@@ -82,9 +82,37 @@ public static class SystemDefinition
             environment["Identity__SeedDemo"] = settings.SeedDemo ? "true" : "false";
             environment["Identity__DemoPassword"] = settings.DemoPassword;
             environment["Console__Root"] = Path.Combine(settings.Root, "gateway", "console", "dist");
-            foreach (var service in Services)
+            if (settings.Nodes.Count == 0)
             {
-                environment[$"ReverseProxy__Clusters__{service.Name}__Destinations__primary__Address"] = Address(service, settings).ToString();
+                foreach (var service in Services)
+                {
+                    environment[$"ReverseProxy__Clusters__{service.Name}__Destinations__primary__Address"] = Address(service, settings).ToString();
+                }
+            }
+            else
+            {
+                // Every node's instance of every service, each checked every 2 s and taken out at once
+                // when requests to it fail: a lost node leaves every gateway's clusters (and the
+                // streaming ring) within seconds. Destinations are named for their node, the same
+                // on every gateway, so every gateway builds the same ring.
+                foreach (var service in Services)
+                {
+                    for (var i = 0; i < settings.Nodes.Count; i++)
+                    {
+                        environment[$"ReverseProxy__Clusters__{service.Name}__Destinations__n{i + 1}__Address"] =
+                            Address(service, settings with { Host = settings.Nodes[i] }).ToString();
+                    }
+
+                    var check = $"ReverseProxy__Clusters__{service.Name}__HealthCheck__";
+                    environment[check + "Active__Enabled"] = "true";
+                    environment[check + "Active__Interval"] = "00:00:02";
+                    environment[check + "Active__Timeout"] = "00:00:01";
+                    environment[check + "Active__Policy"] = "ConsecutiveFailures";
+                    environment[check + "Active__Path"] = "/health/live";
+                    environment[check + "Passive__Enabled"] = "true";
+                    environment[check + "Passive__Policy"] = "TransportFailureRate";
+                    environment[check + "Passive__ReactivationPeriod"] = "00:00:05";
+                }
             }
 
             if (settings.RateLimits is { } limits)
@@ -109,7 +137,7 @@ public static class SystemDefinition
                     environment["Audit__SigningKeyFile"] = Path.Combine(keys, "audit-checkpoint-signing.pem");
                     environment["Audit__LogKeyFile"] = Path.Combine(keys, "audit-log.key");
                     environment["Audit__Origin"] = settings.LogOrigin;
-                    environment["Audit__Witnesses__0__Url"] = Address(Process("witness"), settings).ToString();
+                    environment["Audit__Witnesses__0__Url"] = (settings.Witness ?? Address(Process("witness"), settings)).ToString();
                     environment["Audit__Witnesses__0__Key"] = settings.WitnessKey;
                     for (var i = 0; i < settings.FormerLogKeys.Count; i++)
                     {

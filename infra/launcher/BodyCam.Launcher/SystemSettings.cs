@@ -17,6 +17,18 @@ public sealed record SystemSettings
     /// <summary>The address every process listens on and is reached at.</summary>
     public string Host { get; init; } = "127.0.0.1";
 
+    /// <summary>
+    /// The hosts of every node of a cluster (this one among them), each running every service: the
+    /// gateway routes to all of them. Empty on one machine.
+    /// </summary>
+    public IReadOnlyList<string> Nodes { get; init; } = [];
+
+    /// <summary>The issuer every gateway of a cluster names in its tokens (by default this node's gateway).</summary>
+    public string? Issuer { get; init; }
+
+    /// <summary>Where the witness is, when it runs elsewhere (by default beside the services).</summary>
+    public Uri? Witness { get; init; }
+
     /// <summary>Ports other than the definition's defaults, by process name (the tests take free ones).</summary>
     public IReadOnlyDictionary<string, int> Ports { get; init; } = new Dictionary<string, int>();
 

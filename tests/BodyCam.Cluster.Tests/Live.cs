@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.WebSockets;
+
+namespace BodyCam.Cluster.Tests;
+
+/// <summary>A camera pushing live media with ffmpeg (small, so several fit on two cores beside a cluster).</summary>
+internal sealed class Ffmpeg : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _log = new();
+
+    private Ffmpeg(Process process)
+    {
+        _process = process;
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { _log.Enqueue(e.Data); } };
+        process.BeginErrorReadLine();
+    }
+
+    public bool Running => !_process.HasExited;
+
+    public string Log => string.Join('\n', _log);
+
+    public static Ffmpeg Push(Uri gateway, (string Id, string Token) camera)
+    {
+        var info = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var arg in new[]
+        {
+            "-hide_banner", "-loglevel", "error", "-re",
+            "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=15",
+            "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "15", "-keyint_min", "15", "-sc_threshold", "0",
+            "-b:v", "200k", "-maxrate", "200k", "-bufsize", "200k", "-pix_fmt", "yuv420p",
+            "-f", "mp4", "-movflags", "frag_keyframe+empty_moov+default_base_moof", "-frag_duration", "200000",
+            "-content_type", "video/mp4", "-headers", $"Authorization: Bearer {camera.Token}\r\n",
+            "-method", "POST", new Uri(gateway, $"api/streaming/cameras/{camera.Id}/live").ToString(),
+        })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return new Ffmpeg(Process.Start(info)!);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+
+        _process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>A viewer on the WebSocket through a gateway, counting the messages it receives.</summary>
+internal sealed class Viewer : IAsyncDisposable
+{
+    private readonly ClientWebSocket _socket;
+    private readonly Task _receiving;
+    private int _messages;
+    private volatile bool _closed;
+
+    private Viewer(ClientWebSocket socket)
+    {
+        _socket = socket;
+        _receiving = Task.Run(ReceiveAsync);
+    }
+
+    public int Messages => Volatile.Read(ref _messages);
+
+    public bool Closed => _closed;
+
+    public static async Task<Viewer> ConnectAsync(Uri gateway, string cameraId, string token)
+    {
+        var socket = new ClientWebSocket();
+        var address = new UriBuilder(new Uri(gateway, $"live/{cameraId}/ws")) { Scheme = "ws", Query = $"access_token={Uri.EscapeDataString(token)}" }.Uri;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await socket.ConnectAsync(address, timeout.Token);
+        return new Viewer(socket);
+    }
+
+    private async Task ReceiveAsync()
+    {
+        var buffer = new byte[1 << 16];
+        try
+        {
+            while (_socket.State == WebSocketState.Open)
+            {
+                var result = await _socket.ReceiveAsync(buffer, CancellationToken.None);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+
+                if (result.EndOfMessage)
+                {
+                    Interlocked.Increment(ref _messages);
+                }
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+
+        _closed = true;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _socket.Abort();
+        await _receiving;
+        _socket.Dispose();
+    }
+}
