@@ -52,6 +52,7 @@ switch (command)
             // A node of a cluster: queues replicated over the RabbitMQ nodes, the instance named for its node.
             extra["Messaging__QuorumQueues"] = "true";
             extra["BodyCam__Instance"] = host.Replace('.', '-');
+            extra["Streaming__FollowStore"] = "true";
         }
 
         var settings = new SystemSettings

@@ -33,18 +33,7 @@ public static class MessageBusDefaults
         {
             // Queues are named for the service that owns them: ingest-camera-registered, audit-…
             x.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(queues.Prefix, false));
-            x.AddConfigureEndpointsCallback((name, endpoint) =>
-            {
-                queues.Add(name);
-                // No Fault<T> events: nothing consumes them, a service's user may not declare their
-                // exchanges (least privilege), and a refused fault publish kept the message from ever
-                // reaching its error queue. The error queue, its count and the log say it instead.
-                endpoint.PublishFaults = false;
-                if (queues.Quorum && !ServiceQueues.IsInstanceQueue(name) && endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
-                {
-                    rabbit.SetQuorumQueue();
-                }
-            });
+            x.AddConfigureEndpointsCallback((name, endpoint) => endpoint.AsServiceQueue(queues, name));
             // MassTransit otherwise reports the host and its endpoints to usage-tracking.masstransit.io:
             // nothing about a force's systems leaves its network.
             x.DisableUsageTelemetry();
@@ -89,6 +78,29 @@ public static class MessageBusDefaults
         await app.Services.GetRequiredService<RedeliveryBroker>().DeclareAsync(timeout.Token);
         Console.WriteLine($"Topology of {app.Services.GetRequiredService<ServiceQueues>().Prefix} deployed.");
         return true;
+    }
+
+    /// <summary>
+    /// How every queue of the service is made, whether configured at start or connected later (the
+    /// audit chain's, by its elected writer): known to redelivery, no fault events, and a quorum queue
+    /// on a cluster.
+    /// </summary>
+    public static void AsServiceQueue(this IReceiveEndpointConfigurator endpoint, ServiceQueues queues, string name)
+    {
+        queues.Add(name);
+        // No Fault<T> events: nothing consumes them, a service's user may not declare their
+        // exchanges (least privilege), and a refused fault publish kept the message from ever
+        // reaching its error queue. The error queue, its count and the log say it instead.
+        endpoint.PublishFaults = false;
+        if (queues.Quorum && !ServiceQueues.IsInstanceQueue(name) && endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
+        {
+            rabbit.SetQuorumQueue();
+            // One instance at a time takes a queue's facts (RabbitMQ's single active consumer), so a
+            // camera's facts still apply in the order they were published, however many instances
+            // run; when it goes, the broker hands the queue to another instance at once. Instances
+            // taking one queue side by side stored a camera's assignment over its recording state.
+            rabbit.SingleActiveConsumer = true;
+        }
     }
 
     private static string ServicePrefix(WebApplicationBuilder builder) =>

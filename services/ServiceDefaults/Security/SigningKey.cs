@@ -24,11 +24,25 @@ public static class SigningKey
         }
         else
         {
+            // Instances of one service starting together (a cluster's nodes) must end up with one key:
+            // each writes its own beside the file and moves it into place only if none is there yet
+            // (a move that never overwrites); the ones that lose read the winner's.
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            File.WriteAllText(path, rsa.ExportPkcs8PrivateKeyPem());
+            var mine = $"{path}.{Guid.NewGuid():N}.new";
+            File.WriteAllText(mine, rsa.ExportPkcs8PrivateKeyPem());
             if (!OperatingSystem.IsWindows())
             {
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                File.SetUnixFileMode(mine, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            try
+            {
+                File.Move(mine, path, overwrite: false);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                File.Delete(mine);
+                rsa.ImportFromPem(File.ReadAllText(path));
             }
         }
 

@@ -49,6 +49,11 @@ builder.Services.AddHttpClient(nameof(GrantChecker));
 builder.Services.AddSingleton<GrantChecker>();
 // Registered before the bus: cameras and grants are in memory before any fact arrives.
 builder.Services.AddHostedService<FactsLoader>();
+// Several instances: one takes the facts, every one mirrors them from the store (Grants/StoreFollower).
+if (builder.Configuration.GetValue("Streaming:FollowStore", false))
+{
+    builder.Services.AddHostedService<StoreFollower>();
+}
 builder.Services.AddHostedService<LiveKeeper>();
 builder.AddMessageBus(bus => bus.AddStreamingFactConsumers());
 

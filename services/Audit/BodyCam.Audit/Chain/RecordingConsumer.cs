@@ -56,7 +56,7 @@ public static class RecordingConsumers
         // Many in flight, so the chain's single writer can record them a batch at a time.
         endpoint.ConcurrentMessageLimit = AuditChain.MaxBatch;
         endpoint.PrefetchCount = AuditChain.MaxBatch * 2;
-        endpoint.PublishFaults = false;
+        endpoint.AsServiceQueue(context.GetRequiredService<ServiceQueues>(), Endpoint);
         foreach (var consumer in Consumers)
         {
             endpoint.ConfigureConsumer(context, consumer);

@@ -15,8 +15,8 @@ public sealed class ServiceQueues
 
     /// <summary>
     /// Whether the service's durable queues are quorum queues, replicated over a RabbitMQ cluster's
-    /// nodes (<c>Messaging:QuorumQueues</c>, on in a cluster; a queue's type cannot change once made,
-    /// so the one-machine default keeps its classic queues).
+    /// nodes, each taken by one instance at a time (<c>Messaging:QuorumQueues</c>, on in a cluster; a
+    /// queue's type cannot change once made, so the one-machine default keeps its classic queues).
     /// </summary>
     public bool Quorum { get; }
 
