@@ -324,7 +324,9 @@ cluster_status() {
 
 cluster_down() {
   local n i pid_file
+  # Also a cluster another checkout of this repository left: every bc-n* namespace there is.
   n="$(cl_count)"
+  for i in $(as_root ip netns list 2>/dev/null | sed -nE 's/^bc-n([0-9]+).*/\1/p'); do [ "$i" -gt "$n" ] && n=$i; done
   for i in $(seq 1 "${n:-0}"); do
     for pid_file in "$CL_STATE/n$i/pids/"*.pid; do
       [ -f "$pid_file" ] || continue

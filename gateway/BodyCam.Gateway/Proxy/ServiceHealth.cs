@@ -4,7 +4,10 @@ namespace BodyCam.Gateway.Proxy;
 
 /// <summary>
 /// The gateway is ready only when every service behind it is: one check per YARP cluster, named
-/// for the service, asking the service's own <c>/health/ready</c>.
+/// for the service, asking each of its destinations' <c>/health/ready</c>. A service with several
+/// instances (a cluster's nodes) is ready while one of them is: the gateway routes around the others,
+/// and a gateway that called itself not ready for one lost node would take every gateway out of the
+/// load balancer with it.
 /// </summary>
 public static class ServiceHealth
 {
@@ -15,31 +18,39 @@ public static class ServiceHealth
     {
         foreach (var cluster in configuration.GetSection("ReverseProxy:Clusters").GetChildren())
         {
-            var address = cluster.GetSection("Destinations").GetChildren().Select(d => d["Address"]).FirstOrDefault(a => a is not null);
-            if (address is null)
+            var readies = cluster.GetSection("Destinations").GetChildren().Select(d => d["Address"]).OfType<string>()
+                .Select(address => new Uri(new Uri(address), "health/ready")).ToArray();
+            if (readies.Length == 0)
             {
                 // The launcher gives every cluster its destinations (infra/launcher); a gateway started without them fronts nothing.
                 checks.AddCheck(cluster.Key, () => HealthCheckResult.Unhealthy($"no destination is configured for {cluster.Key}"), ["ready"]);
                 continue;
             }
 
-            var ready = new Uri(new Uri(address), "health/ready");
             checks.AddAsyncCheck(cluster.Key, async cancellationToken =>
             {
-                try
-                {
-                    using var response = await Probe.GetAsync(ready, cancellationToken);
-                    return response.IsSuccessStatusCode
-                        ? HealthCheckResult.Healthy(ready.ToString())
-                        : HealthCheckResult.Unhealthy($"{ready} answered {(int)response.StatusCode}");
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-                {
-                    return HealthCheckResult.Unhealthy($"{ready} does not answer", e);
-                }
+                var answers = await Task.WhenAll(readies.Select(ready => AskAsync(ready, cancellationToken)));
+                var notReady = answers.Where(a => a is not null).ToArray();
+                return notReady.Length < readies.Length
+                    ? HealthCheckResult.Healthy(notReady.Length == 0 ? string.Join(", ", readies.Select(r => r.ToString())) : $"ready on {readies.Length - notReady.Length} of {readies.Length}; {string.Join("; ", notReady)}")
+                    : HealthCheckResult.Unhealthy(string.Join("; ", notReady));
             }, ["ready"]);
         }
 
         return checks;
+    }
+
+    /// <summary>Null when the instance is ready; otherwise why not.</summary>
+    private static async Task<string?> AskAsync(Uri ready, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await Probe.GetAsync(ready, cancellationToken);
+            return response.IsSuccessStatusCode ? null : $"{ready} answered {(int)response.StatusCode}";
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return $"{ready} does not answer";
+        }
     }
 }

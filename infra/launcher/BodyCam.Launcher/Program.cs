@@ -70,7 +70,7 @@ switch (command)
             // With several hosts (a primary and its replica) each connection finds the primary, and finds
             // the promoted replica after a failover; an unreachable host is given up in 3 s.
             Postgres = role => $"Host={postgresHosts};Database=bodycam;Username=bodycam_{role};Password={secrets.Postgres(role)};Search Path={role};"
-                + (postgresHosts.Contains(',', StringComparison.Ordinal) ? "Target Session Attributes=primary;Timeout=3;" : "")
+                + (postgresHosts.Contains(',', StringComparison.Ordinal) ? "Target Session Attributes=primary;Timeout=3;Host Recheck Seconds=1;" : "")
                 // Small pools: six processes share one PostgreSQL.
                 + "Maximum Pool Size=10;Connection Idle Lifetime=60",
             RabbitMq = user => $"amqp://bodycam-{user}:{secrets.RabbitMq(user)}@{rabbitMqHost}:5672/bodycam",
