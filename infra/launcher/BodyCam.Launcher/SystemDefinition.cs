@@ -106,12 +106,15 @@ public static class SystemDefinition
                     var check = $"ReverseProxy__Clusters__{service.Name}__HealthCheck__";
                     environment[check + "Active__Enabled"] = "true";
                     environment[check + "Active__Interval"] = "00:00:02";
-                    environment[check + "Active__Timeout"] = "00:00:01";
+                    // Generous for nodes sharing two cores: a probe that times out under load takes a
+                    // node out of the streaming ring, and a camera pushed meanwhile lands elsewhere.
+                    environment[check + "Active__Timeout"] = "00:00:03";
                     environment[check + "Active__Policy"] = "ConsecutiveFailures";
                     environment[check + "Active__Path"] = "/health/live";
                     environment[check + "Passive__Enabled"] = "true";
                     environment[check + "Passive__Policy"] = "TransportFailureRate";
                     environment[check + "Passive__ReactivationPeriod"] = "00:00:05";
+                    environment[$"ReverseProxy__Clusters__{service.Name}__Metadata__ConsecutiveFailuresHealthPolicy.Threshold"] = "3";
                 }
             }
 
@@ -142,6 +145,14 @@ public static class SystemDefinition
                     for (var i = 0; i < settings.FormerLogKeys.Count; i++)
                     {
                         environment[$"Audit__FormerLogKeys__{i}"] = settings.FormerLogKeys[i];
+                    }
+
+                    break;
+                case "streaming":
+                    // The other nodes' streaming, asked for their streams when the list is asked for.
+                    foreach (var (peer, i) in settings.Nodes.Where(n => n != settings.Host).Select((n, i) => (n, i)))
+                    {
+                        environment[$"Streaming__Peers__{i}"] = Address(process, settings with { Host = peer }).ToString();
                     }
 
                     break;

@@ -46,6 +46,7 @@ builder.Services.AddHostedService<TalkRetention>();
 builder.Services.AddHttpClient(nameof(StreamTokenVerifier));
 builder.Services.AddSingleton<StreamTokenVerifier>();
 builder.Services.AddHttpClient(nameof(GrantChecker));
+builder.Services.AddHttpClient(BodyCam.Streaming.Listing.ListStreams.PeersClient);
 builder.Services.AddSingleton<GrantChecker>();
 // Registered before the bus: cameras and grants are in memory before any fact arrives.
 builder.Services.AddHostedService<FactsLoader>();
