@@ -17,7 +17,8 @@ builder.AddRateLimits();
 builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
 // A camera's push and all its viewers go to one streaming node (the streaming cluster's policy).
 builder.Services.AddSingleton<Yarp.ReverseProxy.LoadBalancing.ILoadBalancingPolicy, BodyCam.Gateway.Proxy.CameraAffinity>();
-builder.Services.AddLivePushFlushing();
+// How it connects to services: a node lost without a word leaves within seconds.
+builder.Services.AddUpstreamConnections(builder.Configuration);
 builder.Services.AddHealthChecks().AddServiceHealthChecks(builder.Configuration);
 
 var app = builder.Build();
@@ -27,6 +28,12 @@ app.UseServiceDefaults(
     afterAuthentication: a => a.UseWhen(c => !c.Request.Path.StartsWithSegments("/connect"), late => late.UseRateLimits()));
 app.UseLivePushLimits();
 app.MapIdentityEndpoints();
-app.MapReverseProxy();
+app.MapReverseProxy(proxy =>
+{
+    proxy.UseSessionAffinity();
+    proxy.UseLoadBalancing();
+    proxy.UsePassiveHealthChecks();
+    proxy.Use(LostNodes.EndFailedPushes);
+});
 
 app.Run();

@@ -7,7 +7,7 @@
 # on node 2; every BodyCam service and a gateway on every node, each gateway routing to every node's
 # services. The audit log's witness runs outside the nodes, on the bridge's address, as it would run
 # outside a force's network. `kill N` stops a node's processes and takes its link down; if the node
-# held PostgreSQL's primary, this script promotes the replica (pg_ctl promote), as an operator or
+# held PostgreSQL's primary, this script promotes the replica (pg_promote()), as an operator or
 # CloudNativePG would. The embedded default (`./bodycam up`) is untouched: other addresses, other
 # data directories, the same build.
 
@@ -18,6 +18,10 @@ CL_STATE="$STATE/cluster"
 CL_PG_BIN=""
 CL_ISSUER="http://$CL_NET.11:8080/"
 CL_WITNESS="http://$CL_NET.1:5107/"
+# Every line of a node's logs says when, to line up what each node saw when one was lost, and the
+# gateways say when they take a node out of a cluster or put it back.
+CL_LOGGING=(Logging__Console__FormatterName=simple "Logging__Console__FormatterOptions__TimestampFormat=HH:mm:ss.fff "
+  Logging__LogLevel__Yarp.ReverseProxy.Health=Information)
 
 cl_ip() { echo "$CL_NET.$((10 + $1))"; }
 cl_in() { local i=$1; shift; as_root ip netns exec "bc-n$i" "$@"; }
@@ -202,9 +206,9 @@ cl_start() { # node name [url]: a process of the node's plan, in the node's name
   cl_env "$i" "$name"
   mkdir -p "$CL_STATE/n$i/logs" "$CL_STATE/n$i/pids"
   if [ "$name" = witness ]; then
-    (cd "$(dirname "$dll")" && exec setsid env "${CL_ENV_ARGS[@]}" dotnet "$dll" --urls "${url%/}" >> "$CL_STATE/n$i/logs/$name.log" 2>&1 < /dev/null) &
+    (cd "$(dirname "$dll")" && exec setsid env "${CL_ENV_ARGS[@]}" "${CL_LOGGING[@]}" dotnet "$dll" --urls "${url%/}" >> "$CL_STATE/n$i/logs/$name.log" 2>&1 < /dev/null) &
   else
-    (cd "$(dirname "$dll")" && exec ip netns exec "bc-n$i" setsid env "${CL_ENV_ARGS[@]}" dotnet "$dll" --urls "${url%/}" \
+    (cd "$(dirname "$dll")" && exec ip netns exec "bc-n$i" setsid env "${CL_ENV_ARGS[@]}" "${CL_LOGGING[@]}" dotnet "$dll" --urls "${url%/}" \
         >> "$CL_STATE/n$i/logs/$name.log" 2>&1 < /dev/null) &
   fi
   echo $! > "$pid_file"
@@ -266,28 +270,40 @@ cluster_up() {
   cluster_status
 }
 
+cl_kill_namespace() { # node: every process in its namespace, at once
+  local pids
+  pids="$(as_root ip netns pids "bc-n$1" 2>/dev/null || true)"
+  # shellcheck disable=SC2086 # one pid per word
+  [ -z "$pids" ] || as_root kill -9 $pids 2>/dev/null || true
+}
+
+cl_elapsed() { # since (an $EPOCHREALTIME), what
+  say "  $2 after $(awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
+}
+
 cluster_kill() { # N
   local i=${1:?cluster kill N} n primary
   n="$(cl_count)"
   [ "$i" -ge 1 ] && [ "$i" -le "$n" ] || die "no node $i (the cluster has $n)"
   primary="$(cl_primary)"
-  say "Node $i: its processes stopped, its link down"
-  local pid_file
-  for pid_file in "$CL_STATE/n$i/pids/"*.pid; do
-    [ -f "$pid_file" ] || continue
-    [ "$(basename "$pid_file")" = witness.pid ] && continue
-    kill -9 "$(cat "$pid_file")" 2>/dev/null || true
-    rm -f "$pid_file"
-  done
-  [ -f "$CL_DATA/n$i/rabbitmq/pid" ] && as_root kill -9 "$(as_root cat "$CL_DATA/n$i/rabbitmq/pid")" 2>/dev/null || true
-  [ -f "$(cl_pg_data "$i")/postmaster.pid" ] && cl_pg_ctl "$i" -m immediate stop >/dev/null 2>&1 || true
+  local began=$EPOCHREALTIME tries=0
+  # Every process in the node's namespace at once (its services, RabbitMQ, PostgreSQL), as when a
+  # machine crashes: each is gone, and its kernel has closed its connections, before the link goes
+  # down, so its peers see the resets. (A node lost without a word, its link down first, is the
+  # harder case: see docs/decisions.md.)
+  say "Node $i: its processes stopped, then its link down"
+  cl_kill_namespace "$i"
+  while [ -n "$(as_root ip netns pids "bc-n$i")" ] && [ $tries -lt 100 ]; do sleep 0.05; tries=$((tries + 1)); done
+  find "$CL_STATE/n$i/pids" -name '*.pid' ! -name witness.pid -delete
   as_root ip link set "bc-n$i-h" down
+  cl_elapsed "$began" "node $i gone"
   if [ "$primary" = "$i" ]; then
     local other=$((3 - i))
     say "PostgreSQL's primary was on node $i: promoting the replica on node $other"
-    cl_pg_ctl "$other" -w promote >/dev/null
-    # Alone now: commits no longer wait for a standby.
-    cl_psql "$other" -d postgres -c "ALTER SYSTEM SET synchronous_standby_names = ''" -c "SELECT pg_reload_conf()" >/dev/null
+    # Promoted, and alone now: commits no longer wait for a standby.
+    cl_psql "$other" -d postgres -c "SELECT pg_promote(true, 30)" \
+      -c "ALTER SYSTEM SET synchronous_standby_names = ''" -c "SELECT pg_reload_conf()" >/dev/null
+    cl_elapsed "$began" "node $other's PostgreSQL is the primary"
   elif [ "$i" -le 2 ] && [ -n "$primary" ]; then
     say "PostgreSQL's replica was on node $i: the primary stops waiting for it"
     cl_psql "$primary" -d postgres -c "ALTER SYSTEM SET synchronous_standby_names = ''" -c "SELECT pg_reload_conf()" >/dev/null
@@ -336,7 +352,7 @@ cluster_down() {
     [ -f "$(cl_pg_data "$i")/postmaster.pid" ] && cl_pg_ctl "$i" -m immediate stop >/dev/null 2>&1 || true
     [ -f "$CL_DATA/n$i/rabbitmq/pid" ] && as_root kill -9 "$(as_root cat "$CL_DATA/n$i/rabbitmq/pid")" 2>/dev/null || true
     # epmd and anything else left in the namespace
-    as_root ip netns pids "bc-n$i" 2>/dev/null | xargs -r as_root kill -9 2>/dev/null || true
+    cl_kill_namespace "$i"
     as_root ip link del "bc-n$i-h" 2>/dev/null || true
     as_root ip netns del "bc-n$i" 2>/dev/null || true
     as_root rm -rf "/etc/netns/bc-n$i"

@@ -52,7 +52,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
         using var stopReporting = new CancellationTokenSource();
         var reporting = Task.Run(() => ReportAsync(cameras, accepted, stopReporting.Token));
 
-        var pushes = cameras.ToDictionary(c => c.Id, c => Ffmpeg.Push(Gateway(2 + (cameras.IndexOf(c) % 2)), (c.Id, c.Token)));
+        var pushes = cameras.ToDictionary(c => c.Id, c => RecordingCamera.Start(Gateway(2 + (cameras.IndexOf(c) % 2)), (c.Id, c.Token)));
         foreach (var camera in cameras)
         {
             var node = await Eventually.Async(async () => await LiveOnAsync(control, camera.Id), TimeSpan.FromSeconds(60), $"{camera.Id} live");
@@ -81,8 +81,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
         {
             var (grantId, token) = await GrantAsync(camera.Id);
             decisions.Add(grantId);
-            var viewer = await Viewer.ConnectAsync(Gateway(3), camera.Id, token);
-            viewers[camera.Id] = (token, viewer);
+            viewers[camera.Id] = (token, await WatchAsync(camera.Id, token));
         }
 
         foreach (var (id, (_, viewer)) in viewers)
@@ -92,42 +91,39 @@ public sealed class ClusterTests(ITestOutputHelper output)
 
         // Node 1 goes: its processes, its PostgreSQL primary, its RabbitMQ node, its link.
         var killed = Stopwatch.StartNew();
+        var killedAt = DateTimeOffset.UtcNow;
+        output.WriteLine($"killing node 1 at {killedAt:HH:mm:ss.fff} UTC");
         var killing = Script("cluster", "kill", "1");
 
-        // Its cameras' pushes fail; each camera connects again through a gateway, as a camera does,
+        // Its cameras' pushes fail; each camera connects again through its gateway, as a camera does,
         // again and again until one holds, and lands on a live node.
         var dropped = new Dictionary<string, TimeSpan>();
-        foreach (var camera in onNodeOne)
-        {
-            await Eventually.Async(async () => pushes[camera.Id].Running ? null : "dropped", TimeSpan.FromSeconds(30), $"{camera.Id}'s push to fail");
-            dropped[camera.Id] = killed.Elapsed;
-        }
-
         var liveAgain = new Dictionary<string, TimeSpan>();
         await Eventually.Async(async () =>
         {
             foreach (var camera in onNodeOne.Where(c => !liveAgain.ContainsKey(c.Id)))
             {
-                if (await LiveOnAsync(control, camera.Id, skip: 1) is not null)
+                if (pushes[camera.Id].DroppedAfter(killedAt) is { } drop)
                 {
-                    liveAgain[camera.Id] = killed.Elapsed;
-                }
-                else if (!pushes[camera.Id].Running)
-                {
-                    await pushes[camera.Id].DisposeAsync();
-                    pushes[camera.Id] = Ffmpeg.Push(Gateway(2), (camera.Id, camera.Token));
+                    dropped[camera.Id] = drop - killedAt;
+                    if (await LiveOnAsync(control, camera.Id, skip: 1) is not null)
+                    {
+                        liveAgain[camera.Id] = killed.Elapsed;
+                    }
                 }
             }
 
             return liveAgain.Count == onNodeOne.Count ? "all live again" : null;
-        }, TimeSpan.FromSeconds(60), "node 1's cameras live again on surviving nodes");
-        await killing;
-        output.WriteLine($"node 1 killed (processes, PostgreSQL promoted, link down) in {killed.Elapsed.TotalSeconds:0.0} s");
+        }, TimeSpan.FromSeconds(60), "node 1's cameras' pushes to fail and to be live again on surviving nodes");
+        output.WriteLine(await killing);
+        output.WriteLine($"node 1 killed (processes stopped, link down, PostgreSQL promoted) in {killed.Elapsed.TotalSeconds:0.0} s");
         foreach (var camera in onNodeOne)
         {
             var back = liveAgain[camera.Id] - dropped[camera.Id];
-            output.WriteLine($"{camera.Id}: push dropped {dropped[camera.Id].TotalSeconds:0.0} s after the kill began, live again on another node {back.TotalSeconds:0.0} s later");
+            output.WriteLine($"{camera.Id}: push dropped {dropped[camera.Id].TotalSeconds:0.0} s after the kill began, live again on another node {back.TotalSeconds:0.0} s later"
+                + $" (its pushes ended at {string.Join(", ", pushes[camera.Id].Drops.Where(d => d >= killedAt).Select(d => $"{(d - killedAt).TotalSeconds:0.0}"))} s)");
             Assert.True(back < TimeSpan.FromSeconds(10), $"{camera.Id} was live again only {back.TotalSeconds:0.0} s after its push dropped");
+            Assert.True(liveAgain[camera.Id] < TimeSpan.FromSeconds(20), $"{camera.Id} was live again only {liveAgain[camera.Id].TotalSeconds:0.0} s after node 1 was lost");
         }
 
         // The list is whole again without node 1, and says node 1 did not answer.
@@ -139,17 +135,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
             var (token, old) = viewers[camera.Id];
             await Eventually.Async(async () => old.Closed ? "closed" : null, TimeSpan.FromSeconds(30), $"{camera.Id}'s viewer to notice");
             await old.DisposeAsync();
-            var again = await Eventually.Async(async () =>
-            {
-                try
-                {
-                    return await Viewer.ConnectAsync(Gateway(3), camera.Id, token);
-                }
-                catch (WebSocketException)
-                {
-                    return null;
-                }
-            }, TimeSpan.FromSeconds(30), $"{camera.Id}'s viewer to connect again");
+            var again = await WatchAsync(camera.Id, token);
             viewers[camera.Id] = (token, again);
             await Eventually.Async(async () => again.Messages > 2 ? "watching" : null, TimeSpan.FromSeconds(30), $"video from {camera.Id} again");
         }
@@ -199,6 +185,20 @@ public sealed class ClusterTests(ITestOutputHelper output)
     }
 
     private sealed record Camera(string Id, string Officer, string Token);
+
+    /// <summary>A viewer through node 3's gateway, connecting again while it is refused for now (a 503 with Retry-After, a node not yet out of the ring), as the console does.</summary>
+    private static Task<Viewer> WatchAsync(string cameraId, string token) =>
+        Eventually.Async(async () =>
+        {
+            try
+            {
+                return await Viewer.ConnectAsync(Gateway(3), cameraId, token);
+            }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+            {
+                return null;
+            }
+        }, TimeSpan.FromSeconds(30), $"a viewer of {cameraId} to connect");
 
     private static HttpClient Client(Uri address, string? token = null)
     {
@@ -303,7 +303,8 @@ public sealed class ClusterTests(ITestOutputHelper output)
             {
                 using var http = Client(Streaming(node), control);
                 http.Timeout = TimeSpan.FromSeconds(3);
-                var streams = await http.GetFromJsonAsync<JsonElement[]>("api/streaming/streams");
+                // This node's own streams: without scope=node a node answers for every node.
+                var streams = await http.GetFromJsonAsync<JsonElement[]>("api/streaming/streams?scope=node");
                 if (streams!.Any(s => s.GetProperty("cameraId").GetString() == cameraId && s.GetProperty("bitrateKbps").GetInt32() > 0))
                 {
                     return node.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -409,7 +410,8 @@ public sealed class ClusterTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task Script(params string[] arguments)
+    /// <summary>Runs <c>./bodycam</c> with <paramref name="arguments"/>; what it printed.</summary>
+    private static async Task<string> Script(params string[] arguments)
     {
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("BODYCAM_SCRIPT") ?? Path.Combine(ServiceProcess.RepositoryRoot(), "bodycam"))
         {
@@ -426,5 +428,6 @@ public sealed class ClusterTests(ITestOutputHelper output)
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         Assert.True(process.ExitCode == 0, $"bodycam {string.Join(' ', arguments)}: {await stdout}{await stderr}");
+        return await stdout;
     }
 }

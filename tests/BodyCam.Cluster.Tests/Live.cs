@@ -41,6 +41,8 @@ internal sealed class Ffmpeg : IAsyncDisposable
         return new Ffmpeg(Process.Start(info)!);
     }
 
+    public Task ExitedAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
+
     public ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
@@ -51,6 +53,53 @@ internal sealed class Ffmpeg : IAsyncDisposable
 
         _process.Dispose();
         return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>
+/// A camera recording: it pushes through its gateway, and whenever its push ends it connects again
+/// through the same gateway after a quarter of a second, as a camera does, until it is disposed.
+/// </summary>
+internal sealed class RecordingCamera : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentQueue<DateTimeOffset> _drops = new();
+    private readonly Task _pushing;
+
+    private RecordingCamera(Uri gateway, (string Id, string Token) camera) => _pushing = Task.Run(() => PushAsync(gateway, camera));
+
+    public static RecordingCamera Start(Uri gateway, (string Id, string Token) camera) => new(gateway, camera);
+
+    /// <summary>When each push ended.</summary>
+    public IReadOnlyList<DateTimeOffset> Drops => [.. _drops];
+
+    /// <summary>The first time a push ended at or after <paramref name="since"/>.</summary>
+    public DateTimeOffset? DroppedAfter(DateTimeOffset since) => _drops.Where(d => d >= since).Cast<DateTimeOffset?>().FirstOrDefault();
+
+    private async Task PushAsync(Uri gateway, (string Id, string Token) camera)
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            await using var push = Ffmpeg.Push(gateway, camera);
+            try
+            {
+                await push.ExitedAsync(_stop.Token);
+                _drops.Enqueue(DateTimeOffset.UtcNow);
+                // A camera's pause before it connects again (pacing, not a wait for an outcome).
+                await Task.Delay(TimeSpan.FromMilliseconds(250), _stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _pushing;
+        _stop.Dispose();
     }
 }
 

@@ -21,8 +21,14 @@ public sealed class IdentitySeeder(IServiceProvider services, DemoUsers demo, IC
         var store = scope.ServiceProvider.GetRequiredService<IdentityStore>();
         // The gateways of a cluster start together: one at a time makes the tables and seeds the
         // clients (a session lock on this scope's connection, which the managers below share).
+        // Asked again every half second rather than waited for in one statement: another gateway's
+        // seeding may outlast a command's timeout when a cluster's processes all start on busy cores.
         await store.Database.OpenConnectionAsync(cancellationToken);
-        await store.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({SeedingLock})", cancellationToken);
+        while (!await store.Database.SqlQuery<bool>($"SELECT pg_try_advisory_lock({SeedingLock}) AS \"Value\"").SingleAsync(cancellationToken))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+        }
+
         try
         {
             await SeedAsync(store, scope.ServiceProvider, cancellationToken);

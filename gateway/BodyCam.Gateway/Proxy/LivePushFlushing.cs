@@ -1,5 +1,4 @@
 using System.Net;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace BodyCam.Gateway.Proxy;
 
@@ -13,22 +12,15 @@ public static class LivePushFlushing
 {
     /// <summary>
     /// YARP does not let a transform replace the outgoing body, so the flushing is done one step later,
-    /// in the streaming cluster's client handler, for a camera's push only.
+    /// in the streaming cluster's client handler (<see cref="LostNodes"/> builds it), for a camera's push only.
     /// </summary>
-    public static IServiceCollection AddLivePushFlushing(this IServiceCollection services) =>
-        services.AddSingleton<IForwarderHttpClientFactory, FlushingClientFactory>();
+    public static HttpMessageHandler Wrap(HttpMessageHandler handler) => new FlushingHandler(handler);
 
     internal static bool IsLivePush(HttpRequestMessage request) =>
         request.Method == HttpMethod.Post
         && request.RequestUri?.AbsolutePath is { } path
         && path.StartsWith("/api/streaming/cameras/", StringComparison.Ordinal)
         && path.EndsWith("/live", StringComparison.Ordinal);
-
-    private sealed class FlushingClientFactory(ILogger<ForwarderHttpClientFactory> log) : ForwarderHttpClientFactory(log)
-    {
-        protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler) =>
-            context.ClusterId == "streaming" ? new FlushingHandler(base.WrapHandler(context, handler)) : base.WrapHandler(context, handler);
-    }
 
     private sealed class FlushingHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
     {

@@ -11,14 +11,17 @@ public static class LivePushLimits
     public static IApplicationBuilder UseLivePushLimits(this IApplicationBuilder app) =>
         app.Use((context, next) =>
         {
-            if (HttpMethods.IsPost(context.Request.Method)
-                && context.Request.Path.StartsWithSegments("/api/streaming/cameras", out var rest)
-                && rest.Value?.EndsWith("/live", StringComparison.Ordinal) == true
-                && context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } rate)
+            if (IsLivePush(context.Request) && context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } rate)
             {
                 rate.MinDataRate = null;
             }
 
             return next(context);
         });
+
+    /// <summary>A camera's live push: <c>POST /api/streaming/cameras/{id}/live</c>.</summary>
+    public static bool IsLivePush(HttpRequest request) =>
+        HttpMethods.IsPost(request.Method)
+        && request.Path.StartsWithSegments("/api/streaming/cameras", out var rest)
+        && rest.Value?.EndsWith("/live", StringComparison.Ordinal) == true;
 }

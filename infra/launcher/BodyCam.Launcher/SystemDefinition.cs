@@ -112,8 +112,10 @@ public static class SystemDefinition
                     environment[check + "Active__Policy"] = "ConsecutiveFailures";
                     environment[check + "Active__Path"] = "/health/live";
                     environment[check + "Passive__Enabled"] = "true";
-                    environment[check + "Passive__Policy"] = "TransportFailureRate";
-                    environment[check + "Passive__ReactivationPeriod"] = "00:00:05";
+                    // A request that finds the node lost (no connection, or one that went silent) takes
+                    // it out at once, until the active probes have had time to see it (gateway/Proxy/LostNodes).
+                    environment[check + "Passive__Policy"] = "LostNode";
+                    environment[check + "Passive__ReactivationPeriod"] = "00:00:10";
                     environment[$"ReverseProxy__Clusters__{service.Name}__Metadata__ConsecutiveFailuresHealthPolicy.Threshold"] = "3";
                 }
             }

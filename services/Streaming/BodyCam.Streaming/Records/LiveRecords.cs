@@ -1,6 +1,9 @@
 using BodyCam.Contracts.Streaming;
+using BodyCam.ServiceDefaults.Problems;
 using BodyCam.Streaming.Live;
 using Marten;
+using Polly;
+using Polly.Retry;
 
 namespace BodyCam.Streaming.Records;
 
@@ -16,17 +19,53 @@ public sealed record OpenRecord(string Id, string Kind, string CameraId, string?
 /// the bus by the store's subscription: a stream went live or ended, a viewer session started or
 /// ended, a push was refused.
 /// </summary>
-public sealed class LiveRecords(IDocumentStore store, TimeProvider time, ILogger<LiveRecords> log)
+public sealed class LiveRecords(IDocumentStore store, TimeProvider time, IConfiguration configuration, ILogger<LiveRecords> log)
 {
     public const string System = "system:streaming";
 
+    /// <summary>
+    /// A stream goes live only once that is on the record. When the database is not answering (a
+    /// failover: its primary lost, a replica being promoted) the camera is held, still connected, its
+    /// media waiting in the connection, and the record is tried again until the database answers or
+    /// <c>Streaming:GoLiveWait</c> (30 s) passes. Refusing at once would send the camera round again,
+    /// through a gateway, for a refusal it reads only after the refused body has drained.
+    /// </summary>
     public async Task WentLiveAsync(LiveStream stream, string actorId, Guid correlationId, CancellationToken cancellationToken)
     {
-        await using var session = store.LightweightSession();
-        session.Events.StartStream(stream.LiveId, new StreamWentLive(stream.CameraId, actorId, stream.Since, correlationId));
-        session.Store(new OpenRecord(stream.LiveId, "stream", stream.CameraId, null, null, stream.Since));
-        await session.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await _untilRecorded.ExecuteAsync(async token =>
+            {
+                await using var session = store.LightweightSession();
+                session.Events.StartStream(stream.LiveId, new StreamWentLive(stream.CameraId, actorId, stream.Since, correlationId));
+                session.Store(new OpenRecord(stream.LiveId, "stream", stream.CameraId, null, null, stream.Since));
+                await session.SaveChangesAsync(token);
+            }, cancellationToken);
+        }
+        catch (Polly.Timeout.TimeoutRejectedException e)
+        {
+            // A 503 with Retry-After (DependencyFailures), as when the database refuses outright.
+            throw new TimeoutException("The database did not record the stream going live in time.", e);
+        }
     }
+
+    private readonly ResiliencePipeline _untilRecorded = new ResiliencePipelineBuilder()
+        .AddTimeout(configuration.GetValue("Streaming:GoLiveWait", TimeSpan.FromSeconds(30)))
+        .AddRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = int.MaxValue,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(250),
+            MaxDelay = TimeSpan.FromSeconds(2),
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(DependencyFailures.IsUnavailable),
+            OnRetry = args =>
+            {
+                log.LogWarning("Recording a stream going live failed (attempt {Attempt}): {Reason}; trying again", args.AttemptNumber + 1, args.Outcome.Exception?.GetBaseException().Message);
+                return ValueTask.CompletedTask;
+            },
+        })
+        .Build();
 
     public Task EndedAsync(LiveStream stream, string reason, string actorId, Guid correlationId) =>
         CloseAsync(stream.LiveId, new StreamEnded(stream.CameraId, reason, actorId, time.GetUtcNow(), correlationId));
