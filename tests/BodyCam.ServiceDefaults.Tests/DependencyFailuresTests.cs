@@ -14,6 +14,8 @@ public sealed class DependencyFailuresTests
         Assert.True(DependencyFailures.IsUnavailable(new NpgsqlException("Failed to connect", new SocketException((int)SocketError.ConnectionRefused))));
         Assert.True(DependencyFailures.IsUnavailable(new NpgsqlException("Exception while reading from stream", new IOException("reset"))));
         Assert.True(DependencyFailures.IsUnavailable(new InvalidOperationException("Marten failed", new TimeoutException())));
+        // A failover: the hosts answer, none of them yet the primary.
+        Assert.True(DependencyFailures.IsUnavailable(new InvalidOperationException("Marten Command Failure", new NpgsqlException("No suitable host was found."))));
     }
 
     [Fact]

@@ -46,6 +46,9 @@ public static class DependencyFailures
     public static bool IsUnavailable(Exception exception) => exception switch
     {
         NpgsqlException { IsTransient: true } or NpgsqlException { InnerException: SocketException or TimeoutException or IOException } => true,
+        // Every host answered, none as a primary: a replica is being promoted (Npgsql's multi-host
+        // failover says so only in its message).
+        NpgsqlException { Message: "No suitable host was found." } => true,
         // admin shutdown, crash shutdown, cannot connect now, too many connections
         PostgresException { SqlState: "57P01" or "57P02" or "57P03" or "53300" } => true,
         SocketException or TimeoutException => true,
