@@ -28,12 +28,6 @@ app.UseServiceDefaults(
     afterAuthentication: a => a.UseWhen(c => !c.Request.Path.StartsWithSegments("/connect"), late => late.UseRateLimits()));
 app.UseLivePushLimits();
 app.MapIdentityEndpoints();
-app.MapReverseProxy(proxy =>
-{
-    proxy.UseSessionAffinity();
-    proxy.UseLoadBalancing();
-    proxy.UsePassiveHealthChecks();
-    proxy.Use(LostNodes.EndFailedPushes);
-});
+app.MapReverseProxy(LostNodes.UseProxySteps);
 
 app.Run();

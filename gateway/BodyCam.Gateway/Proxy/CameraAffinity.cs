@@ -24,7 +24,9 @@ public sealed class CameraAffinity : ILoadBalancingPolicy
     public DestinationState? PickDestination(HttpContext context, ClusterState cluster, IReadOnlyList<DestinationState> availableDestinations)
     {
         var key = CameraOf(context.Request.Path) ?? context.Request.Path.Value ?? "";
-        return availableDestinations.MaxBy(destination => Weight(key, destination.DestinationId));
+        // A destination just taken out by the passive policy, before YARP has recomputed the available list.
+        var live = availableDestinations.Where(destination => destination.Health.Passive != DestinationHealth.Unhealthy);
+        return (live.Any() ? live : availableDestinations).MaxBy(destination => Weight(key, destination.DestinationId));
     }
 
     /// <summary>The camera a request is about, from the paths streaming serves (and ingest's talk route the gateway sends there); null when it names none.</summary>

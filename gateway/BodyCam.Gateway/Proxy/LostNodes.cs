@@ -130,16 +130,33 @@ public static class LostNodes
         }
     }
 
+    /// <summary>The proxy's pipeline: YARP's steps, with <see cref="EndFailedPushes"/> outside the passive health checks.</summary>
+    public static void UseProxySteps(IReverseProxyApplicationBuilder proxy)
+    {
+        proxy.UseSessionAffinity();
+        proxy.UseLoadBalancing();
+        proxy.Use(EndFailedPushes);
+        proxy.UsePassiveHealthChecks();
+    }
+
     /// <summary>
     /// The proxy's pipeline step that ends a camera's push when forwarding it failed. YARP answers 502,
     /// but the camera is still uploading and reads no answer until it has sent everything, which for a
-    /// live push is never; the reset tells it now.
+    /// live push is never; the reset tells it now. It goes before the passive health checks, so it runs
+    /// after the policy has judged the node: when the node reset the push, the gateway's check on it
+    /// (at most <see cref="UpstreamOptions.ConnectTimeout"/>) ends first, and the camera, connecting
+    /// again at once, is not sent back to a node that is gone.
     /// </summary>
     public static async Task EndFailedPushes(HttpContext context, Func<Task> next)
     {
         await next();
         if (LivePushLimits.IsLivePush(context.Request) && context.Features.Get<IForwarderErrorFeature>() is { Error: not ForwarderError.None })
         {
+            if (LostNodePolicy.VerdictOf(context) is { } verdict)
+            {
+                await verdict;
+            }
+
             context.Abort();
         }
     }
@@ -172,11 +189,16 @@ public sealed class LostNodePolicy(IDestinationHealthUpdater health, IOptions<Up
     public const string PolicyName = "LostNode";
 
     private static readonly TimeSpan DefaultReactivation = TimeSpan.FromSeconds(10);
+    private static readonly object VerdictKey = new();
 
     // One check at a time per destination, however many of its connections were reset at once.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<DestinationState, byte> _checking = new();
+    private readonly Dictionary<DestinationState, Task> _checking = [];
+    private readonly Lock _gate = new();
 
     public string Name => PolicyName;
+
+    /// <summary>The check a reset started on the request's destination, done once the node is judged (it never fails); null when there is none.</summary>
+    public static Task? VerdictOf(HttpContext context) => context.Items.TryGetValue(VerdictKey, out var verdict) ? verdict as Task : null;
 
     public void RequestProxied(HttpContext context, ClusterState cluster, DestinationState destination)
     {
@@ -189,9 +211,24 @@ public sealed class LostNodePolicy(IDestinationHealthUpdater health, IOptions<Up
         {
             TakeOut(cluster, destination, $"{failure.Error} ({failure.Exception?.GetBaseException().Message})");
         }
-        else if (LostNodes.WasReset(failure.Error, failure.Exception) && _checking.TryAdd(destination, 0))
+        else if (LostNodes.WasReset(failure.Error, failure.Exception))
         {
-            _ = CheckAsync(cluster, destination);
+            context.Items[VerdictKey] = CheckOnce(cluster, destination);
+        }
+    }
+
+    private Task CheckOnce(ClusterState cluster, DestinationState destination)
+    {
+        lock (_gate)
+        {
+            if (!_checking.TryGetValue(destination, out var check))
+            {
+                // On the thread pool: its end takes the gate, which this thread holds until the check is listed.
+                check = Task.Run(() => CheckAsync(cluster, destination));
+                _checking[destination] = check;
+            }
+
+            return check;
         }
     }
 
@@ -207,9 +244,16 @@ public sealed class LostNodePolicy(IDestinationHealthUpdater health, IOptions<Up
         {
             TakeOut(cluster, destination, $"a reset, and then {(e is SocketException s ? s.SocketErrorCode.ToString() : "no answer")} when the gateway tried to connect");
         }
+        catch (Exception e)
+        {
+            log.LogError(e, "{Cluster}'s destination {Destination} reset a connection and could not be checked", cluster.ClusterId, destination.DestinationId);
+        }
         finally
         {
-            _checking.TryRemove(destination, out _);
+            lock (_gate)
+            {
+                _checking.Remove(destination);
+            }
         }
     }
 
