@@ -24,7 +24,11 @@ public static class IdentityServer
 
         builder.Services.AddDbContext<IdentityStore>(o =>
         {
-            o.UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__migrations", IdentityStore.Schema));
+            // A transient failure (a pooled connection to a primary that has since failed over) is tried
+            // again on another connection, not answered with a 503; OpenIddict runs without its own
+            // transactions under a retrying strategy.
+            o.UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__migrations", IdentityStore.Schema)
+                .EnableRetryOnFailure(maxRetryCount: 3, maxRetryDelay: TimeSpan.FromSeconds(2), errorCodesToAdd: null));
             o.UseOpenIddict();
         });
         builder.Services.AddSingleton<DemoUsers>();
