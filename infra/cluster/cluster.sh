@@ -7,9 +7,10 @@
 # on node 2; every BodyCam service and a gateway on every node, each gateway routing to every node's
 # services. The audit log's witness runs outside the nodes, on the bridge's address, as it would run
 # outside a force's network. `kill N` stops a node's processes and takes its link down; if the node
-# held PostgreSQL's primary, this script promotes the replica (pg_promote()), as an operator or
-# CloudNativePG would. The embedded default (`./bodycam up`) is untouched: other addresses, other
-# data directories, the same build.
+# held PostgreSQL's primary, this script promotes the replica (pg_ctl promote) and moves the primary's
+# address (bc-db-rw, 10.77.0.100) to it, as CloudNativePG promotes a replica and points its -rw
+# Service at it. The embedded default (`./bodycam up`) is untouched: other addresses, other data
+# directories, the same build.
 
 CL_NET=10.77.0
 CL_BRIDGE=bcbr0
@@ -18,6 +19,9 @@ CL_STATE="$STATE/cluster"
 CL_PG_BIN=""
 CL_ISSUER="http://$CL_NET.11:8080/"
 CL_WITNESS="http://$CL_NET.1:5107/"
+# The primary's own address, which moves with it (as CloudNativePG's -rw Service, or a keepalived
+# address): services connect to it alone, so after a failover they find the new primary at once.
+CL_PG_RW="$CL_NET.100"
 # Every line of a node's logs says when, to line up what each node saw when one was lost, and the
 # gateways say when they take a node out of a cluster or put it back.
 CL_LOGGING=(Logging__Console__FormatterName=simple "Logging__Console__FormatterOptions__TimestampFormat=HH:mm:ss.fff "
@@ -42,6 +46,25 @@ cl_primary() { # the node whose PostgreSQL answers as primary, or nothing
     [ "$(cl_psql "$i" -d postgres -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" = f ] && { echo "$i"; return; }
   done
 }
+cl_pg_rw_to() { # node, or "host": the primary's address (bc-db-rw) moves there
+  local i=$1 j n
+  n="$(cl_count)"
+  as_root ip addr del "$CL_PG_RW/32" dev "$CL_BRIDGE" 2>/dev/null || true
+  if [ "$i" = host ]; then
+    # No primary for now: this machine holds the address and, with no PostgreSQL listening on it,
+    # refuses connections at once (as Kubernetes refuses a Service with no endpoints), so clients
+    # try again instead of waiting on a dead node (not when this machine's own PostgreSQL listens
+    # beyond loopback, see cluster_up).
+    [ ! -f "$CL_STATE/rw-refused-here" ] || as_root ip addr replace "$CL_PG_RW/32" dev "$CL_BRIDGE"
+  else
+    as_root ip -n "bc-n$i" addr replace "$CL_PG_RW/32" dev "bc-n$i-c"
+    echo "$i" > "$CL_STATE/pg-primary"
+  fi
+  # What a gratuitous ARP does: the other nodes forget where the address was and ask again.
+  for ((j = 1; j <= n; j++)); do
+    [ "$j" = "$i" ] || as_root ip -n "bc-n$j" neigh flush to "$CL_PG_RW" 2>/dev/null || true
+  done
+}
 
 cl_network_up() { # N
   local n=$1 i
@@ -61,7 +84,7 @@ cl_network_up() { # N
     cl_in "$i" ip link set "bc-n$i-c" up
     # Every node knows every node by name (RabbitMQ's node names): ip netns exec mounts this as /etc/hosts.
     as_root mkdir -p "/etc/netns/bc-n$i"
-    { echo "127.0.0.1 localhost"; echo "$CL_NET.1 bc-host"; for j in $(seq 1 "$n"); do echo "$(cl_ip "$j") bc-n$j"; done; } \
+    { echo "127.0.0.1 localhost"; echo "$CL_NET.1 bc-host"; echo "$CL_PG_RW bc-db-rw"; for j in $(seq 1 "$n"); do echo "$(cl_ip "$j") bc-n$j"; done; } \
       | as_root tee "/etc/netns/bc-n$i/hosts" >/dev/null
   done
 }
@@ -99,13 +122,13 @@ cl_postgres_up() { # N
   fi
 }
 
-cl_pg_config() { # node: listen on the node's address only, replication allowed from the bridge
+cl_pg_config() { # node: listen on the node's addresses (its own, and bc-db-rw while it is the primary), replication allowed from the bridge
   local i=$1 data
   data="$(cl_pg_data "$i")"
   as_root sed -i '/^# bodycam cluster/,$d' "$data/postgresql.conf"
   as_root tee -a "$data/postgresql.conf" >/dev/null <<EOF
 # bodycam cluster
-listen_addresses = '$(cl_ip "$i")'
+listen_addresses = '*'
 port = 5432
 unix_socket_directories = '$CL_DATA/n$i/pg'
 wal_level = replica
@@ -188,7 +211,7 @@ cl_plan() { # node N
   local i=$1 n=$2 nodes="" j
   for j in $(seq 1 "$n"); do nodes+="${nodes:+,}$(cl_ip "$j")"; done
   launcher plan --root "$ROOT" --state "$CL_STATE" --plan "$CL_STATE/n$i/plan" --configuration "$CONFIGURATION" \
-    --host "$(cl_ip "$i")" --nodes "$nodes" --postgres "$(cl_ip 1),$(cl_ip 2)" --rabbitmq "$(cl_ip "$i")" \
+    --host "$(cl_ip "$i")" --nodes "$nodes" --postgres bc-db-rw --rabbitmq "$(cl_ip "$i")" \
     --issuer "$CL_ISSUER" --witness "$CL_WITNESS"
 }
 
@@ -241,6 +264,16 @@ cluster_up() {
   # shellcheck disable=SC1091
   . "$CL_STATE/secrets.env"
   cl_postgres_up "$n"
+  local primary; primary="$(cl_primary)"
+  [ -n "$primary" ] || die "no PostgreSQL primary answers; see $CL_DATA/n1/pg/log"
+  cl_pg_rw_to "$primary"
+  # Between a primary's loss and the promotion this machine may hold bc-db-rw, unless its own
+  # PostgreSQL listens beyond loopback (connections would reach the wrong database).
+  if ss -Hltn 'sport = :5432' | awk '{print $4}' | grep -qvE '^(127\.|\[::1\])'; then
+    rm -f "$CL_STATE/rw-refused-here"
+  else
+    touch "$CL_STATE/rw-refused-here"
+  fi
   cl_database
   cl_rabbitmq_up "$n"
   say "Declaring every service's queues and bindings (quorum queues)"
@@ -285,7 +318,8 @@ cluster_kill() { # N
   local i=${1:?cluster kill N} n primary
   n="$(cl_count)"
   [ "$i" -ge 1 ] && [ "$i" -le "$n" ] || die "no node $i (the cluster has $n)"
-  primary="$(cl_primary)"
+  # Where the primary is, from this script's own record (asking PostgreSQL costs seconds on a loaded machine).
+  primary="$(cat "$CL_STATE/pg-primary" 2>/dev/null || cl_primary)"
   local began=$EPOCHREALTIME tries=0
   # Every process in the node's namespace at once (its services, RabbitMQ, PostgreSQL), as when a
   # machine crashes: each is gone, and its kernel has closed its connections, before the link goes
@@ -298,12 +332,19 @@ cluster_kill() { # N
   as_root ip link set "bc-n$i-h" down
   cl_elapsed "$began" "node $i gone"
   if [ "$primary" = "$i" ]; then
-    local other=$((3 - i))
+    local other=$((3 - i)) parking
     say "PostgreSQL's primary was on node $i: promoting the replica on node $other"
-    # Promoted, and alone now: commits no longer wait for a standby.
-    cl_psql "$other" -d postgres -c "SELECT pg_promote(true, 30)" \
-      -c "ALTER SYSTEM SET synchronous_standby_names = ''" -c "SELECT pg_reload_conf()" >/dev/null
-    cl_elapsed "$began" "node $other's PostgreSQL is the primary"
+    # Meanwhile nobody waits on the dead node for the primary's address.
+    cl_pg_rw_to host & parking=$!
+    # pg_ctl promote signals the postmaster (no connection, no password: seconds saved on a
+    # machine busy with clients looking for their database) and waits until it takes writes.
+    as_root runuser -u postgres -- "$(cl_pg_bin)/pg_ctl" -D "$(cl_pg_data "$other")" promote -w -t 30 >/dev/null
+    wait "$parking" || true
+    cl_pg_rw_to "$other"
+    cl_elapsed "$began" "node $other's PostgreSQL is the primary, at bc-db-rw ($CL_PG_RW)"
+    # Alone now, its commits must wait for no standby. It never had one (the setting was made on the
+    # primary after the replica was copied); this makes sure.
+    cl_psql "$other" -d postgres -c "ALTER SYSTEM SET synchronous_standby_names = ''" -c "SELECT pg_reload_conf()" >/dev/null
   elif [ "$i" -le 2 ] && [ -n "$primary" ]; then
     say "PostgreSQL's replica was on node $i: the primary stops waiting for it"
     cl_psql "$primary" -d postgres -c "ALTER SYSTEM SET synchronous_standby_names = ''" -c "SELECT pg_reload_conf()" >/dev/null
@@ -318,7 +359,7 @@ cluster_status() {
   for i in $(seq 1 "$n"); do
     local link pg rabbit
     link="$(as_root ip -br link show "bc-n$i-h" 2>/dev/null | awk '{print $2}')"
-    if [ "$primary" = "$i" ]; then pg=primary
+    if [ "$primary" = "$i" ]; then pg=primary; [ -n "$(cl_in "$i" ip -br addr show to "$CL_PG_RW" 2>/dev/null)" ] && pg=primary+rw
     elif [ "$i" -le 2 ] && [ "$(cl_psql "$i" -d postgres -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" = t ]; then pg=replica
     elif [ "$i" -le 2 ]; then pg=down
     else pg=-; fi

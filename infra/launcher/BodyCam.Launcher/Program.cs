@@ -1,6 +1,6 @@
 // bodycam-launcher: the running system as './bodycam' starts it on one machine.
 //   plan --root DIR --state DIR [--configuration C] [--port N] [--host H]
-//        [--plan DIR] [--nodes H1,H2,..] [--postgres H1,H2] [--rabbitmq H] [--issuer URL] [--witness URL]
+//        [--plan DIR] [--nodes H1,H2,..] [--postgres H[,H2]] [--rabbitmq H] [--issuer URL] [--witness URL]
 //       the passwords (made when missing, in STATE/secrets.env), the keys' verifier keys, and for each
 //       process in start order a line "name role url dll" in STATE/plan/processes (or --plan DIR) and
 //       its settings (KEY=VALUE lines) in STATE/plan/NAME.env. The rest make a node of a cluster:
@@ -67,10 +67,12 @@ switch (command)
             Ports = new Dictionary<string, int> { ["gateway"] = int.Parse(Option("port", "8080"), CultureInfo.InvariantCulture) },
             KeyDirectory = keys,
             WitnessDirectory = witness,
-            // With several hosts (a primary and its replica) each connection finds the primary, and finds
-            // the promoted replica after a failover; an unreachable host is given up in 3 s.
+            // The local cluster gives the primary's own address (bc-db-rw), which moves to the promoted
+            // replica: a connection being made when the primary is lost is made to the new one once the
+            // address has moved (TCP's next try), within Npgsql's connect timeout. With several hosts
+            // listed instead, each connection looks for the one that is primary.
             Postgres = role => $"Host={postgresHosts};Database=bodycam;Username=bodycam_{role};Password={secrets.Postgres(role)};Search Path={role};"
-                + (postgresHosts.Contains(',', StringComparison.Ordinal) ? "Target Session Attributes=primary;Timeout=3;Host Recheck Seconds=1;" : "")
+                + (postgresHosts.Contains(',', StringComparison.Ordinal) ? "Target Session Attributes=primary;" : "")
                 // Small pools: six processes share one PostgreSQL.
                 + "Maximum Pool Size=10;Connection Idle Lifetime=60",
             RabbitMq = user => $"amqp://bodycam-{user}:{secrets.RabbitMq(user)}@{rabbitMqHost}:5672/bodycam",
