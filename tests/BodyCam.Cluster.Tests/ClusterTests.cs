@@ -99,6 +99,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
         // again and again until one holds, and lands on a live node.
         var dropped = new Dictionary<string, TimeSpan>();
         var liveAgain = new Dictionary<string, TimeSpan>();
+        var wentLive = new Dictionary<string, DateTimeOffset>();
         await Eventually.Async(async () =>
         {
             foreach (var camera in onNodeOne.Where(c => !liveAgain.ContainsKey(c.Id)))
@@ -106,9 +107,10 @@ public sealed class ClusterTests(ITestOutputHelper output)
                 if (pushes[camera.Id].DroppedAfter(killedAt) is { } drop)
                 {
                     dropped[camera.Id] = drop - killedAt;
-                    if (await LiveOnAsync(control, camera.Id, skip: 1) is not null)
+                    if (await StreamOnAsync(control, camera.Id, skip: 1) is { } stream)
                     {
                         liveAgain[camera.Id] = killed.Elapsed;
+                        wentLive[camera.Id] = stream.Since;
                     }
                 }
             }
@@ -121,7 +123,11 @@ public sealed class ClusterTests(ITestOutputHelper output)
         {
             var back = liveAgain[camera.Id] - dropped[camera.Id];
             output.WriteLine($"{camera.Id}: push dropped {dropped[camera.Id].TotalSeconds:0.0} s after the kill began, live again on another node {back.TotalSeconds:0.0} s later"
-                + $" (its pushes ended at {string.Join(", ", pushes[camera.Id].Drops.Where(d => d >= killedAt).Select(d => $"{(d - killedAt).TotalSeconds:0.0}"))} s)");
+                + $" (its new stream began {(wentLive[camera.Id] - killedAt).TotalSeconds:0.0} s after the kill began, by its node's clock)");
+            foreach (var push in pushes[camera.Id].Ended.Where(p => p.Ended >= killedAt))
+            {
+                output.WriteLine($"  a push from {(push.Began - killedAt).TotalSeconds:0.0} s to {(push.Ended - killedAt).TotalSeconds:0.0} s: {push.Why}");
+            }
             Assert.True(back < TimeSpan.FromSeconds(10), $"{camera.Id} was live again only {back.TotalSeconds:0.0} s after its push dropped");
             Assert.True(liveAgain[camera.Id] < TimeSpan.FromSeconds(20), $"{camera.Id} was live again only {liveAgain[camera.Id].TotalSeconds:0.0} s after node 1 was lost");
         }
@@ -290,7 +296,11 @@ public sealed class ClusterTests(ITestOutputHelper output)
     }
 
     /// <summary>The node whose streaming holds the camera's live stream (asked directly), skipping one node; null when none does.</summary>
-    private static async Task<string?> LiveOnAsync(string control, string cameraId, int skip = 0)
+    private static async Task<string?> LiveOnAsync(string control, string cameraId, int skip = 0) =>
+        await StreamOnAsync(control, cameraId, skip) is { } stream ? stream.Node : null;
+
+    /// <summary>The node where a camera is live and pushing, and when its stream there began; null when none says so.</summary>
+    private static async Task<(string Node, DateTimeOffset Since)?> StreamOnAsync(string control, string cameraId, int skip = 0)
     {
         for (var node = 1; node <= Nodes.Length; node++)
         {
@@ -305,9 +315,9 @@ public sealed class ClusterTests(ITestOutputHelper output)
                 http.Timeout = TimeSpan.FromSeconds(3);
                 // This node's own streams: without scope=node a node answers for every node.
                 var streams = await http.GetFromJsonAsync<JsonElement[]>("api/streaming/streams?scope=node");
-                if (streams!.Any(s => s.GetProperty("cameraId").GetString() == cameraId && s.GetProperty("bitrateKbps").GetInt32() > 0))
+                if (streams!.FirstOrDefault(s => s.GetProperty("cameraId").GetString() == cameraId && s.GetProperty("bitrateKbps").GetInt32() > 0) is { ValueKind: JsonValueKind.Object } stream)
                 {
-                    return node.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    return (node.ToString(System.Globalization.CultureInfo.InvariantCulture), stream.GetProperty("since").GetDateTimeOffset());
                 }
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)

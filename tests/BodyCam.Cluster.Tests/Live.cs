@@ -63,28 +63,32 @@ internal sealed class Ffmpeg : IAsyncDisposable
 internal sealed class RecordingCamera : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentQueue<DateTimeOffset> _drops = new();
+    private readonly ConcurrentQueue<EndedPush> _ended = new();
     private readonly Task _pushing;
 
     private RecordingCamera(Uri gateway, (string Id, string Token) camera) => _pushing = Task.Run(() => PushAsync(gateway, camera));
 
     public static RecordingCamera Start(Uri gateway, (string Id, string Token) camera) => new(gateway, camera);
 
-    /// <summary>When each push ended.</summary>
-    public IReadOnlyList<DateTimeOffset> Drops => [.. _drops];
+    /// <summary>A push that ended: when it began, when it ended, and ffmpeg's last words.</summary>
+    public sealed record EndedPush(DateTimeOffset Began, DateTimeOffset Ended, string Why);
+
+    /// <summary>Every push that ended, in order.</summary>
+    public IReadOnlyList<EndedPush> Ended => [.. _ended];
 
     /// <summary>The first time a push ended at or after <paramref name="since"/>.</summary>
-    public DateTimeOffset? DroppedAfter(DateTimeOffset since) => _drops.Where(d => d >= since).Cast<DateTimeOffset?>().FirstOrDefault();
+    public DateTimeOffset? DroppedAfter(DateTimeOffset since) => _ended.Where(p => p.Ended >= since).Select(p => (DateTimeOffset?)p.Ended).FirstOrDefault();
 
     private async Task PushAsync(Uri gateway, (string Id, string Token) camera)
     {
         while (!_stop.IsCancellationRequested)
         {
+            var began = DateTimeOffset.UtcNow;
             await using var push = Ffmpeg.Push(gateway, camera);
             try
             {
                 await push.ExitedAsync(_stop.Token);
-                _drops.Enqueue(DateTimeOffset.UtcNow);
+                _ended.Enqueue(new EndedPush(began, DateTimeOffset.UtcNow, push.Log.Split('\n').LastOrDefault(l => l.Length > 0) ?? "(ffmpeg said nothing)"));
                 // A camera's pause before it connects again (pacing, not a wait for an outcome).
                 await Task.Delay(TimeSpan.FromMilliseconds(250), _stop.Token);
             }

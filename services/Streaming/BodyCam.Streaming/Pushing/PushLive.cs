@@ -68,6 +68,7 @@ public static class PushLive
         {
             var init = await reader.ReadInitAsync(http.RequestAborted);
             (stream, resumed) = await GoLiveAsync(cameraId, init, streams, records, actor, correlationId, time, configuration, http.RequestAborted);
+            log.LogInformation("Camera {CameraId} is live ({LiveId}, {How})", cameraId, stream.LiveId, resumed ? "resumed" : "new");
             var keyframes = new KeyframeWatch(
                 configuration.GetValue("Streaming:MaxKeyframeInterval", TimeSpan.FromSeconds(10)),
                 configuration.GetValue("Streaming:MaxBytesBetweenKeyframes", 64L * 1024 * 1024),
