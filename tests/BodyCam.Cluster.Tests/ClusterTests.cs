@@ -56,7 +56,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
         foreach (var camera in cameras)
         {
             var node = await Eventually.Async(async () => await LiveOnAsync(control, camera.Id), TimeSpan.FromSeconds(60), $"{camera.Id} live");
-            output.WriteLine($"{camera.Id} live on node {node}");
+            Report($"{camera.Id} live on node {node}");
         }
 
         // The list of live streams through any gateway is every node's.
@@ -92,7 +92,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
         // Node 1 goes: its processes, its PostgreSQL primary, its RabbitMQ node, its link.
         var killed = Stopwatch.StartNew();
         var killedAt = DateTimeOffset.UtcNow;
-        output.WriteLine($"killing node 1 at {killedAt:HH:mm:ss.fff} UTC");
+        Report($"killing node 1 at {killedAt:HH:mm:ss.fff} UTC");
         var killing = Script("cluster", "kill", "1");
 
         // Its cameras' pushes fail; each camera connects again through its gateway, as a camera does,
@@ -117,16 +117,16 @@ public sealed class ClusterTests(ITestOutputHelper output)
 
             return liveAgain.Count == onNodeOne.Count ? "all live again" : null;
         }, TimeSpan.FromSeconds(60), "node 1's cameras' pushes to fail and to be live again on surviving nodes");
-        output.WriteLine(await killing);
-        output.WriteLine($"node 1 killed (processes stopped, link down, PostgreSQL promoted) in {killed.Elapsed.TotalSeconds:0.0} s");
+        Report(await killing);
+        Report($"node 1 killed (processes stopped, link down, PostgreSQL promoted) in {killed.Elapsed.TotalSeconds:0.0} s");
         foreach (var camera in onNodeOne)
         {
             var back = liveAgain[camera.Id] - dropped[camera.Id];
-            output.WriteLine($"{camera.Id}: push dropped {dropped[camera.Id].TotalSeconds:0.0} s after the kill began, live again on another node {back.TotalSeconds:0.0} s later"
+            Report($"{camera.Id}: push dropped {dropped[camera.Id].TotalSeconds:0.0} s after the kill began, live again on another node {back.TotalSeconds:0.0} s later"
                 + $" (its new stream began {(wentLive[camera.Id] - killedAt).TotalSeconds:0.0} s after the kill began, by its node's clock)");
             foreach (var push in pushes[camera.Id].Ended.Where(p => p.Ended >= killedAt))
             {
-                output.WriteLine($"  a push from {(push.Began - killedAt).TotalSeconds:0.0} s to {(push.Ended - killedAt).TotalSeconds:0.0} s: {push.Why}");
+                Report($"  a push from {(push.Began - killedAt).TotalSeconds:0.0} s to {(push.Ended - killedAt).TotalSeconds:0.0} s: {push.Why}");
             }
             Assert.True(back < TimeSpan.FromSeconds(10), $"{camera.Id} was live again only {back.TotalSeconds:0.0} s after its push dropped");
             Assert.True(liveAgain[camera.Id] < TimeSpan.FromSeconds(20), $"{camera.Id} was live again only {liveAgain[camera.Id].TotalSeconds:0.0} s after node 1 was lost");
@@ -158,7 +158,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
         decisions.Add(after);
         await stopReporting.CancelAsync();
         await reporting;
-        output.WriteLine($"{accepted.Count} positions accepted, {decisions.Count} decisions");
+        Report($"{accepted.Count} positions accepted, {decisions.Count} decisions");
         Assert.True(accepted.Count > 20, $"only {accepted.Count} positions were accepted");
 
         // Nothing accepted is lost: every position on its officer's track and in the audit record, every decision in the audit record.
@@ -187,6 +187,16 @@ public sealed class ClusterTests(ITestOutputHelper output)
         foreach (var (_, viewer) in viewers.Values)
         {
             await viewer.DisposeAsync();
+        }
+    }
+
+    /// <summary>A line of the run's account: in the test's output and, for CI's log where a passing test's output is not shown, in BODYCAM_CLUSTER_REPORT.</summary>
+    private void Report(string line)
+    {
+        output.WriteLine(line);
+        if (Environment.GetEnvironmentVariable("BODYCAM_CLUSTER_REPORT") is { Length: > 0 } file)
+        {
+            File.AppendAllText(file, line.Replace("\x1b[1m==>\x1b[0m", "==>", StringComparison.Ordinal) + Environment.NewLine);
         }
     }
 

@@ -39,7 +39,19 @@ public sealed class LiveRecords(IDocumentStore store, TimeProvider time, IConfig
                 await using var session = store.LightweightSession();
                 session.Events.StartStream(stream.LiveId, new StreamWentLive(stream.CameraId, actorId, stream.Since, correlationId));
                 session.Store(new OpenRecord(stream.LiveId, "stream", stream.CameraId, null, null, stream.Since));
-                await session.SaveChangesAsync(token);
+                try
+                {
+                    await session.SaveChangesAsync(token);
+                }
+                catch (Marten.Exceptions.ExistingStreamIdCollisionException)
+                {
+                    // An earlier try committed and lost its answer (the connection cut after the commit):
+                    // the record already says so. The live id is new for each stream, never another's.
+                    if (!await IsRecordedAsync(stream.LiveId, token))
+                    {
+                        throw;
+                    }
+                }
             }, cancellationToken);
         }
         catch (Polly.Timeout.TimeoutRejectedException e)
@@ -47,6 +59,12 @@ public sealed class LiveRecords(IDocumentStore store, TimeProvider time, IConfig
             // A 503 with Retry-After (DependencyFailures), as when the database refuses outright.
             throw new TimeoutException("The database did not record the stream going live in time.", e);
         }
+    }
+
+    private async Task<bool> IsRecordedAsync(string liveId, CancellationToken cancellationToken)
+    {
+        await using var session = store.QuerySession();
+        return await session.LoadAsync<OpenRecord>(liveId, cancellationToken) is not null;
     }
 
     private readonly ResiliencePipeline _untilRecorded = new ResiliencePipelineBuilder()
