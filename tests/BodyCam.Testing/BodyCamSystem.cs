@@ -91,7 +91,7 @@ public sealed class BodyCamSystem : IAsyncLifetime
         {
             Root = root,
             Configuration = ServiceProcess.Configuration,
-            Ports = SystemDefinition.Processes.ToDictionary(p => p.Name, _ => ServiceProcess.FreePort()),
+            Ports = SystemDefinition.Processes.Zip(ServiceProcess.FreePorts(SystemDefinition.Processes.Count())).ToDictionary(p => p.First.Name, p => p.Second),
             KeyDirectory = KeyDirectory,
             WitnessDirectory = witnessDirectory,
             Postgres = _ => Database,

@@ -156,11 +156,26 @@ public sealed class ServiceProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    public static int FreePort()
+    public static int FreePort() => FreePorts(1)[0];
+
+    /// <summary>
+    /// Ports free now and all different: each is held until every one is chosen. Chosen one at a time,
+    /// two processes of a system could be given the same port; the second then failed to bind, and its
+    /// readiness check was answered by the first (a CI run's every end-to-end test got 404 from the
+    /// service that held ingest's port).
+    /// </summary>
+    public static int[] FreePorts(int count)
     {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(System.Net.IPAddress.Loopback, 0)).ToList();
+        try
+        {
+            listeners.ForEach(l => l.Start());
+            return [.. listeners.Select(l => ((System.Net.IPEndPoint)l.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            listeners.ForEach(l => l.Stop());
+        }
     }
 
     private void Append(string? line)
