@@ -1,6 +1,6 @@
 // Alerts: Watch Me requests for the control room (acknowledge, or watch with the Watch Me purpose)
 // and misuse alerts for compliance (acknowledge once, with a note).
-import { api, el, every, polled, say, dateTime } from "./api.js";
+import { api, el, every, polled, refill, say, dateTime } from "./api.js";
 import * as live from "./live.js";
 
 let me;
@@ -29,17 +29,17 @@ export function watchBadge(person) {
   });
 }
 
-export const { shown, hidden } = polled(4000, refresh);
+export const { shown, hidden, refresh } = polled(4000, load);
 
-async function refresh() {
+async function load() {
   if (canSeeWatchMe()) {
     const cameras = (await api("/api/ingest/cameras")).filter((c) => c.watchMeSince);
-    document.getElementById("watchme-list").replaceChildren(...(cameras.length ? cameras.map(watchMeCard) : [el("li", {}, "No Watch Me is waiting.")]));
+    refill(document.getElementById("watchme-list"), cameras.length ? cameras.map(watchMeCard) : [el("li", {}, "No Watch Me is waiting.")]);
   }
   if (canSeeMisuse()) {
     const alerts = await api("/api/audit/alerts?state=open");
     const items = alerts.items ?? alerts;
-    document.getElementById("misuse-list").replaceChildren(...(items.length ? items.map(misuseCard) : [el("li", {}, "No open misuse alerts.")]));
+    refill(document.getElementById("misuse-list"), items.length ? items.map(misuseCard) : [el("li", {}, "No open misuse alerts.")]);
   }
 }
 

@@ -73,11 +73,59 @@ export function every(ms, fn) {
   return () => { stopped = true; clearTimeout(timer); };
 }
 
-/** A screen that refreshes every ms while shown: its shown and hidden hooks. */
-export function polled(ms, refresh) {
+/**
+ * A screen that refreshes every ms while shown: its shown and hidden hooks, and its refresh for
+ * after an action. Refreshes run one at a time: one asked for while another is on its way runs
+ * after it, so an answer read before an action never lands after the answer read since.
+ */
+export function polled(ms, load) {
+  const refresh = oneAtATime(load);
   let stop = null;
   return {
     shown: () => { stop = every(ms, refresh); },
     hidden: () => stop?.(),
+    refresh,
   };
+}
+
+/** fn, run at most once at a time: calls while it runs share one more run after it. */
+export function oneAtATime(fn) {
+  let running = null;
+  let next = null;
+  const call = () => {
+    if (!running) {
+      running = fn().finally(() => { running = null; });
+      return running;
+    }
+    next ??= running.catch(() => {}).then(() => {
+      next = null;
+      return call();
+    });
+    return next;
+  };
+  return call;
+}
+
+/**
+ * Replaces a refreshed list's items without taking anything from the person using it: what they
+ * have typed into its fields, and the element they were on, carry over to the new items (matched
+ * by id). A list that refreshes every few seconds must not wipe a half-written note, nor throw a
+ * keyboard user off the row they were on.
+ */
+export function refill(container, children) {
+  const typed = [...container.querySelectorAll("input[id], textarea[id]")].filter((f) => f.value).map((f) => [f.id, f.value]);
+  const active = document.activeElement;
+  const focusedId = active && active.id && container.contains(active) ? active.id : "";
+  const selection = focusedId && typeof active.selectionStart === "number" ? [active.selectionStart, active.selectionEnd] : null;
+  container.replaceChildren(...children);
+  const find = (id) => container.querySelector(`#${CSS.escape(id)}`);
+  for (const [id, value] of typed) {
+    const field = find(id);
+    if (field) field.value = value;
+  }
+  const again = focusedId ? find(focusedId) : null;
+  if (again) {
+    again.focus({ preventScroll: true });
+    if (selection) again.setSelectionRange(...selection);
+  }
 }

@@ -1,6 +1,6 @@
 // Grants: requests waiting for a supervisor, and every active grant with who, why and until when.
 // A supervisor or compliance officer revokes a grant with a reason; its viewers are cut off at once.
-import { api, el, polled, say, time } from "./api.js";
+import { api, el, polled, refill, say, time } from "./api.js";
 
 let me;
 
@@ -8,17 +8,17 @@ export function init(person) {
   me = person;
 }
 
-export const { shown, hidden } = polled(3000, refresh);
+export const { shown, hidden, refresh } = polled(3000, load);
 
-async function refresh() {
+async function load() {
   if (me.role === "supervisor") {
     const pending = await api("/api/authorisation/view-requests?state=pending");
-    document.getElementById("pending-list").replaceChildren(...(pending.length ? pending.map(pendingCard) : [el("li", {}, "Nothing waits for approval.")]));
+    refill(document.getElementById("pending-list"), pending.length ? pending.map(pendingCard) : [el("li", {}, "Nothing waits for approval.")]);
   }
   const grants = await api("/api/authorisation/grants?active=true");
-  document.getElementById("grant-rows").replaceChildren(...(grants.length
+  refill(document.getElementById("grant-rows"), grants.length
     ? grants.map(row)
-    : [el("tr", {}, el("td", { colspan: "7" }, "No active grants."))]));
+    : [el("tr", {}, el("td", { colspan: "7" }, "No active grants."))]);
 }
 
 function pendingCard(request) {

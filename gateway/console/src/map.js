@@ -1,7 +1,7 @@
 // The live map: every officer with a camera, coloured by state, kept current from the location
 // service's change feed. The list beside the map is the keyboard way to the same officers.
 import { fetchEventSource } from "./vendor/fetch-event-source/index.js";
-import { api, bearer, el, say, time } from "./api.js";
+import { api, bearer, el, refill, say, time } from "./api.js";
 import { L, baseMap, marker, restyle, stateOf } from "./geo.js";
 import * as live from "./live.js";
 
@@ -156,12 +156,12 @@ function render() {
     if (++shownCount > listLimit) continue;
     const p = o.feature.properties;
     items.push(el("li", {},
-      el("button", { type: "button", "data-officer": officerId, onclick: () => select(officerId, true) },
+      el("button", { type: "button", id: `officer-item-${officerId}`, "data-officer": officerId, onclick: () => select(officerId, true) },
         el("span", { className: `dot ${stateOf(p)}`, "aria-hidden": "true" }),
         `${name(p)} · ${stateOf(p)}${p.live ? ", live" : ""}`)));
   }
   if (shownCount > listLimit) items.push(el("li", { className: "more" }, `and ${shownCount - listLimit} more: filter or zoom to narrow.`));
-  list.replaceChildren(...items);
+  refill(list, items);
   document.getElementById("officer-count").textContent = `(${shownCount})`;
 }
 

@@ -7,9 +7,9 @@ export function init(person) {
   me = person;
 }
 
-export const { shown, hidden } = polled(3000, refresh);
+export const { shown, hidden } = polled(3000, load);
 
-async function refresh() {
+async function load() {
   const note = document.getElementById("wearer-camera");
   const officers = await api("/api/location/officers");
   const mine = officers.features.find((f) => f.properties.officerId === me.officerId);

@@ -106,6 +106,22 @@ internal sealed class ConsoleBrowser : IAsyncDisposable
             $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(", ", v.Nodes.Take(3).Select(n => n.Html))}")));
     }
 
+    /// <summary>
+    /// Waits until the screen draws again what <paramref name="locator"/> finds now (after
+    /// <paramref name="meanwhile"/>, if given, which makes it draw): the element is replaced by its
+    /// list's next refresh, a poll or a change from the server.
+    /// </summary>
+    public static async Task RedrawnAsync(ILocator locator, Func<Task>? meanwhile = null)
+    {
+        var drawn = await locator.ElementHandleAsync();
+        if (meanwhile is not null)
+        {
+            await meanwhile();
+        }
+
+        await locator.Page.WaitForFunctionAsync("e => !e.isConnected", drawn, new() { Timeout = 20_000 });
+    }
+
     public void AssertNoErrors() => Assert.True(_errors.IsEmpty, string.Join('\n', _errors));
 
     private static string RoleOf(string username) => username switch

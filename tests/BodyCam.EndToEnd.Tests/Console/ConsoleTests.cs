@@ -35,7 +35,10 @@ public sealed class ConsoleTests(BodyCamSystem system)
         await ConsoleBrowser.AssertAccessibleAsync(control);
 
         // From the keyboard: the officer's details, then the watch dialog with purpose, reason and incident.
+        // The list is drawn again as positions arrive; the keyboard stays on the officer it was on.
         await officer.FocusAsync();
+        await ConsoleBrowser.RedrawnAsync(officer, () => camera.ReportAtAsync(Spot.Random()));
+        await Assertions.Expect(officer).ToBeFocusedAsync();
         await control.Keyboard.PressAsync("Enter");
         await Assertions.Expect(control.Locator("#details-title")).ToContainTextAsync(camera.OfficerId);
         await control.GetByRole(AriaRole.Button, new() { Name = "Watch this camera" }).ClickAsync();
@@ -68,7 +71,10 @@ public sealed class ConsoleTests(BodyCamSystem system)
         await Assertions.Expect(row).ToContainTextAsync("control1");
         await ConsoleBrowser.ScreenshotAsync(supervisor, "04-grants");
         await ConsoleBrowser.AssertAccessibleAsync(supervisor);
+        // The grants screen refreshes every few seconds while the reason is written: it keeps what was typed.
         await row.GetByPlaceholder("Reason to revoke").FillAsync("Not needed any more: van deployed");
+        await ConsoleBrowser.RedrawnAsync(row);
+        await Assertions.Expect(row.GetByPlaceholder("Reason to revoke")).ToHaveValueAsync("Not needed any more: van deployed");
         await row.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
 
         // The operator's player says it was cut, and why.
@@ -231,6 +237,8 @@ public sealed class ConsoleTests(BodyCamSystem system)
         await ConsoleBrowser.ScreenshotAsync(compliance, "12-misuse-alert");
         await ConsoleBrowser.AssertAccessibleAsync(compliance);
         await alert.GetByLabel("Note").FillAsync("Spoke to the operator: crowd check at the ground, reference added to the log");
+        await ConsoleBrowser.RedrawnAsync(alert);
+        await Assertions.Expect(alert.GetByLabel("Note")).ToHaveValueAsync("Spoke to the operator: crowd check at the ground, reference added to the log");
         await alert.GetByRole(AriaRole.Button, new() { Name = "Acknowledge" }).ClickAsync();
         await Assertions.Expect(alert).ToHaveCountAsync(0);
         var acknowledged = await system.AuditEventsEventuallyAsync("type=MisuseAlertAcknowledged");
