@@ -404,12 +404,41 @@ cluster_down() {
   echo "Cluster down: namespaces, links, data and plans removed."
 }
 
+# The chaos run's outages on the cluster: PostgreSQL's primary stopped at once (no promotion: an
+# outage, not a loss) and started again; RabbitMQ stopped on every node (stop_app: its listeners
+# close, its data stays) and started again, every node at once since each waits for its peers.
+cluster_fault() { # pg-stop | pg-start | rabbit-stop | rabbit-start
+  local primary i
+  primary="$(cat "$CL_STATE/pg-primary" 2>/dev/null || echo 1)"
+  case "${1:-}" in
+    pg-stop) cl_pg_ctl "$primary" -m immediate stop >/dev/null ;;
+    pg-start) cl_pg_ctl "$primary" -l "$CL_DATA/n$primary/pg/log" -w start >/dev/null ;;
+    rabbit-stop | rabbit-start)
+      for i in $(seq 1 "$(cl_count)"); do cl_rabbitmqctl "$i" "${1#rabbit-}_app" >/dev/null & done
+      wait ;;
+    *) die "cluster fault pg-stop | pg-start | rabbit-stop | rabbit-start" ;;
+  esac
+}
+
+# ./bodycam cluster chaos [--seconds N] [--cameras N]: the chaos run's load through node 3's gateway
+# while PostgreSQL and then RabbitMQ are held down N s (90) on the cluster; counts what was lost.
+# Processes and a node lost are what `cluster kill` and the cluster test cover.
+cluster_chaos() {
+  [ "$(cl_count)" -ge 3 ] || die "no cluster of three nodes is up (./bodycam cluster up --nodes 3)"
+  say "Cluster chaos: load through node 3's gateway while PostgreSQL and RabbitMQ are held down (report in $STATE/cluster-chaos/)"
+  (cd "$ROOT" && BODYCAM_DEMO_PASSWORD="${BODYCAM_DEMO_PASSWORD:-demo}" \
+      dotnet "$ROOT/infra/bench/BodyCam.Bench/bin/$CONFIGURATION/net10.0/BodyCam.Bench.dll" chaos --outages-only "$@" \
+      --gateway "http://$(cl_ip 3):8080/" --bodycam "$ROOT/bodycam cluster" --out "$STATE/cluster-chaos")
+}
+
 cmd_cluster() {
   case "${1:-}" in
     up) shift; cluster_up "$@" ;;
     kill) shift; cluster_kill "$@" ;;
+    fault) shift; cluster_fault "$@" ;;
+    chaos) shift; cluster_chaos "$@" ;;
     status) cluster_status ;;
     down) cluster_down ;;
-    *) die "cluster up [--nodes N] | kill N | status | down" ;;
+    *) die "cluster up [--nodes N] | kill N | fault pg-stop|pg-start|rabbit-stop|rabbit-start | chaos [--seconds N] | status | down" ;;
   esac
 }

@@ -14,13 +14,15 @@ namespace BodyCam.Bench;
 /// PostgreSQL is stopped at once, and each of them is held down for an outage. Then, once the system
 /// has settled, every accepted position is looked for on the officer's track (the map's store) and in
 /// the audit record, and every answered decision in the audit record. Prints the recovery time per
-/// fault, what was lost (must be nothing) and what waits in error queues.
+/// fault, what was lost (must be nothing) and what waits in error queues. With
+/// <c>outagesOnly</c> (<c>./bodycam cluster chaos</c>) only the two outages are made, by
+/// <c>{bodycam} fault pg-stop</c> and the like.
 /// </summary>
 public static class ChaosBench
 {
     private sealed record Fault(string Name, string[] Commands, TimeSpan HoldFor, string[] After);
 
-    public static async Task<int> RunAsync(Report report, Gateway gateway, string bodycam, int cameras, TimeSpan outage, TimeSpan settleLimit, bool quick)
+    public static async Task<int> RunAsync(Report report, Gateway gateway, string bodycam, int cameras, TimeSpan outage, TimeSpan settleLimit, bool quick, bool outagesOnly = false)
     {
         var admin = await gateway.UserTokenAsync("admin");
         var supervisor = await gateway.UserTokenAsync("supervisor1");
@@ -102,9 +104,13 @@ public static class ChaosBench
 
         var services = new[] { "ingest", "location", "authorisation", "streaming", "audit", "integration", "gateway" };
         var faults = new List<Fault>();
-        faults.AddRange(services.Select(s => new Fault($"SIGKILL {s}", [$"kill {s}"], TimeSpan.Zero, [])));
-        faults.Add(new Fault("SIGKILL RabbitMQ's node", ["rabbit-kill"], TimeSpan.FromSeconds(quick ? 2 : 5), ["rabbit-start"]));
-        faults.Add(new Fault("PostgreSQL stopped at once", ["pg-stop"], TimeSpan.FromSeconds(quick ? 2 : 5), ["pg-start"]));
+        if (!outagesOnly)
+        {
+            faults.AddRange(services.Select(s => new Fault($"SIGKILL {s}", [$"kill {s}"], TimeSpan.Zero, [])));
+            faults.Add(new Fault("SIGKILL RabbitMQ's node", ["rabbit-kill"], TimeSpan.FromSeconds(quick ? 2 : 5), ["rabbit-start"]));
+            faults.Add(new Fault("PostgreSQL stopped at once", ["pg-stop"], TimeSpan.FromSeconds(quick ? 2 : 5), ["pg-start"]));
+        }
+
         faults.Add(new Fault($"PostgreSQL down {outage.TotalSeconds:0} s", ["pg-stop"], outage, ["pg-start"]));
         faults.Add(new Fault($"RabbitMQ down {outage.TotalSeconds:0} s", ["rabbit-stop"], outage, ["rabbit-start"]));
 

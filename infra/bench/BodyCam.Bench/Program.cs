@@ -19,7 +19,7 @@ if (args is ["chaos", ..])
     Console.WriteLine($"BodyCam chaos run on {Report.Machine}");
     var chaosGateway = new Gateway(new Uri(ChaosOption("gateway", "http://127.0.0.1:8080/")), ChaosOption("password", Environment.GetEnvironmentVariable("BODYCAM_DEMO_PASSWORD") ?? "demo"));
     var code = await ChaosBench.RunAsync(chaosReport, chaosGateway, ChaosOption("bodycam", "./bodycam"), int.Parse(ChaosOption("cameras", "12")),
-        TimeSpan.FromSeconds(int.Parse(ChaosOption("outage", ChaosOption("seconds", "90")))), TimeSpan.FromMinutes(int.Parse(ChaosOption("settle-minutes", "10"))), args.Contains("--quick"));
+        TimeSpan.FromSeconds(int.Parse(ChaosOption("outage", ChaosOption("seconds", "90")))), TimeSpan.FromMinutes(int.Parse(ChaosOption("settle-minutes", "10"))), args.Contains("--quick"), args.Contains("--outages-only"));
     chaosReport.Write(ChaosOption("out", Path.Combine(Directory.GetCurrentDirectory(), ".bodycam", "chaos")));
     return code;
 }
