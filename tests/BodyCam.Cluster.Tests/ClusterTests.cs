@@ -165,9 +165,19 @@ public sealed class ClusterTests(ITestOutputHelper output)
         var compliance = await TokenAsync(2, "compliance1");
         await Eventually.Async(async () =>
         {
-            var missing = await MissingAsync(control, compliance, cameras, [.. accepted], [.. decisions]);
-            output.WriteLine($"missing: {missing}");
-            return missing == (0, 0, 0) ? "all kept" : null;
+            try
+            {
+                var missing = await MissingAsync(control, compliance, cameras, [.. accepted], [.. decisions]);
+                output.WriteLine($"missing: {missing}");
+                return missing == (0, 0, 0) ? "all kept" : null;
+            }
+            catch (HttpRequestException e) when (e.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout)
+            {
+                // A gateway that neither its probes nor another request have yet shown node 1 lost
+                // sends a query there once (it then takes the node out); looked at again, it goes elsewhere.
+                Report($"a look at the record {killed.Elapsed.TotalSeconds:0.0} s after the kill began was answered {(int)e.StatusCode!.Value}; looking again");
+                return null;
+            }
         }, TimeSpan.FromSeconds(90), "every accepted position and decision in the track and the audit record");
 
         // The map answers on every surviving gateway, with every officer.
@@ -344,7 +354,13 @@ public sealed class ClusterTests(ITestOutputHelper output)
         foreach (var node in new[] { 2, 3 })
         {
             using var http = Client(Gateway(node), control);
-            var streams = await http.GetFromJsonAsync<JsonElement[]>("api/streaming/streams");
+            using var answer = await http.GetAsync("api/streaming/streams");
+            if (answer.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout)
+            {
+                return false; // sent to node 1 by a gateway that had not yet seen it lost; it has now
+            }
+
+            var streams = await answer.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement[]>();
             var live = streams!.Where(s => s.GetProperty("bitrateKbps").GetInt32() > 0).Select(s => s.GetProperty("cameraId").GetString()).ToHashSet();
             if (!cameras.All(c => live.Contains(c.Id)))
             {

@@ -70,6 +70,24 @@ public sealed class SystemDefinitionTests
     }
 
     [Fact]
+    public void A_cluster_gateway_keeps_a_lost_node_out_until_its_probes_could_have_seen_it()
+    {
+        var gateway = SystemDefinition.Environment(SystemDefinition.Process("gateway"), Settings with { Host = "10.0.0.1", Nodes = ["10.0.0.1", "10.0.0.2", "10.0.0.3"] });
+        foreach (var service in SystemDefinition.Services)
+        {
+            string Setting(string name) => gateway[$"ReverseProxy__Clusters__{service.Name}__{name}"];
+            var interval = TimeSpan.Parse(Setting("HealthCheck__Active__Interval"), System.Globalization.CultureInfo.InvariantCulture);
+            var timeout = TimeSpan.Parse(Setting("HealthCheck__Active__Timeout"), System.Globalization.CultureInfo.InvariantCulture);
+            var failures = int.Parse(Setting("Metadata__ConsecutiveFailuresHealthPolicy.Threshold"), System.Globalization.CultureInfo.InvariantCulture);
+            var outFor = TimeSpan.Parse(Setting("HealthCheck__Passive__ReactivationPeriod"), System.Globalization.CultureInfo.InvariantCulture);
+
+            // The first probe after the loss, then each failing probe waiting out its timeout.
+            Assert.True(outFor >= interval + failures * (interval + timeout), $"{service.Name}: out for {outFor}, probes need up to {interval + failures * (interval + timeout)}");
+            Assert.Equal("LostNode", Setting("HealthCheck__Passive__Policy"));
+        }
+    }
+
+    [Fact]
     public void Audit_is_given_its_witness_and_the_witness_the_log_it_watches()
     {
         var audit = SystemDefinition.Environment(SystemDefinition.Process("audit"), Settings with { FormerLogKeys = ["old-key"] });

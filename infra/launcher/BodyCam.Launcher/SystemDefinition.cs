@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace BodyCam.Launcher;
 
 /// <summary>What a process is to the system: the log's witness, a service behind the gateway, or the gateway.</summary>
@@ -35,6 +37,16 @@ public static class SystemDefinition
         new("integration", "services/Integration/BodyCam.Integration", 5106, ProcessRole.Service),
         new("gateway", "gateway/BodyCam.Gateway", 8080, ProcessRole.Gateway),
     ];
+
+    // A cluster's gateways probe every node's services: every ProbeInterval, each probe given
+    // ProbeTimeout, a node out after ProbeFailures failures in a row. Probes that time out come one
+    // every interval plus timeout, so the probes alone need up to LostNodeOutFor to take a lost node
+    // out; a request that finds it lost takes it out at once for that long, so it is not let back in
+    // before the probes have seen it (at 10 s, a gateway sent a query to a node lost 11 s before).
+    private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
+    private const int ProbeFailures = 3;
+    private static readonly TimeSpan LostNodeOutFor = ProbeInterval + ProbeFailures * (ProbeInterval + ProbeTimeout);
 
     /// <summary>The six services behind the gateway, each with its own database role, schema and RabbitMQ user.</summary>
     public static IReadOnlyList<ProcessDefinition> Services { get; } = [.. Processes.Where(p => p.Role == ProcessRole.Service)];
@@ -115,8 +127,9 @@ public static class SystemDefinition
                     // A request that finds the node lost (no connection, or one that went silent) takes
                     // it out at once, until the active probes have had time to see it (gateway/Proxy/LostNodes).
                     environment[check + "Passive__Policy"] = "LostNode";
-                    environment[check + "Passive__ReactivationPeriod"] = "00:00:10";
-                    environment[$"ReverseProxy__Clusters__{service.Name}__Metadata__ConsecutiveFailuresHealthPolicy.Threshold"] = "3";
+                    environment[check + "Passive__ReactivationPeriod"] = LostNodeOutFor.ToString("c", CultureInfo.InvariantCulture);
+                    environment[$"ReverseProxy__Clusters__{service.Name}__Metadata__ConsecutiveFailuresHealthPolicy.Threshold"] =
+                        ProbeFailures.ToString(CultureInfo.InvariantCulture);
                 }
             }
 
